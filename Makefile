@@ -1,0 +1,105 @@
+# fttools - build, test, install.  See README.md.
+#
+# Adding a tool: drop cmd/ft-NAME.c (options + wiring only), add
+# man/ft-NAME.1, a README section and tests/cli/tNNNN-ft-NAME.sh.  Any
+# extra library it alone needs goes in a LIBS_ft-NAME line below.
+
+VERSION  = 0.1.0
+PREFIX  ?= /usr/local
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+BUILD   ?= build
+BIN     ?= bin
+SAN     ?=
+
+WARN     = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+DEFS     = -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -DFT_VERSION='"$(VERSION)"'
+ALL_CFLAGS = $(WARN) $(DEFS) $(CFLAGS) -Icommon -MMD -MP
+ifneq ($(SAN),)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all \
+              -fno-omit-frame-pointer
+SAN_LDFLAGS = -fsanitize=address,undefined
+endif
+
+# Libraries every tool links (the shared codec); heavy ones per tool.
+BASE_LIBS  = -lavro -lsnappy -lz -lm
+LIBS_ft-aggregate = -lpcap
+LIBS_ft-upload    = -lcurl
+TEST_LIBS  = -lcmocka -lpcap $(BASE_LIBS)
+
+COMMON_SRC = $(wildcard common/*.c)
+COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
+LIB        = $(BUILD)/libfttools.a
+TOOLS      = $(patsubst cmd/%.c,$(BIN)/%,$(wildcard cmd/ft-*.c))
+UNIT_SRC   = $(wildcard tests/unit/test_*.c)
+UNIT_BIN   = $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+# Helpers for tests and benchmarks (not installed).
+AUX_SRC    = $(wildcard tests/tools/*.c bench/*.c)
+AUX_BIN    = $(patsubst %.c,$(BUILD)/%,$(AUX_SRC))
+
+all: $(TOOLS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(COMMON_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN)/ft-%: $(BUILD)/cmd/ft-%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS_ft-$*) $(BASE_LIBS)
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB)
+	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(TEST_LIBS)
+
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
+	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(TEST_LIBS)
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
+	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(TEST_LIBS)
+
+test-progs: $(TOOLS) $(UNIT_BIN) $(AUX_BIN)
+
+deps:
+	sh scripts/deps.sh
+
+# The whole suite, once as built for users and once under ASan/UBSan;
+# ends with one "N passed, N failed" line.
+check: deps
+	$(MAKE) test-progs
+	$(MAKE) BUILD=build-asan BIN=build-asan/bin SAN=1 CFLAGS='-O1 -g' test-progs
+	sh tests/run.sh $(BIN):$(BUILD) build-asan/bin:build-asan
+
+check-fast: test-progs
+	sh tests/run.sh $(BIN):$(BUILD)
+
+check-asan: deps
+	$(MAKE) BUILD=build-asan BIN=build-asan/bin SAN=1 CFLAGS='-O1 -g' test-progs
+	sh tests/run.sh build-asan/bin:build-asan
+
+bench: all $(AUX_BIN)
+	sh bench/run.sh $(BIN) $(BUILD)
+
+demo: deps all
+	sh scripts/demo.sh $(BIN)
+
+lint-man:
+	mandoc -Tlint -Wwarning man/*.[0-9]
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	           $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin
+	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5
+
+clean:
+	rm -rf build build-asan bin
+
+.PHONY: all deps check check-fast check-asan bench demo install clean \
+        test-progs lint-man
+.SECONDARY:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,43 @@
+/*
+ * avro_writer.h - FT4 records into an Avro object container file with the
+ * exact schema of FT4-SPEC section 2.
+ *
+ * Codecs: deflate (default, level 0-9, default 6), null, snappy.  The
+ * sync marker is derived from the data, so the same records always give
+ * the same bytes.  The header is written even for zero records.
+ *
+ * Ownership: the writer borrows out; the caller commits or aborts the sink
+ * after ft_avro_writer_close().
+ */
+#ifndef FT_AVRO_WRITER_H
+#define FT_AVRO_WRITER_H
+
+#include "error.h"
+#include "ft4.h"
+#include "sink.h"
+
+enum ft_codec { FT_CODEC_NULL, FT_CODEC_DEFLATE, FT_CODEC_SNAPPY };
+
+typedef struct ft_avro_opts {
+    enum ft_codec codec;
+    int level;          /* deflate level 0..9 */
+    size_t block_bytes; /* uncompressed bytes per block (default 64 KiB) */
+} ft_avro_opts;
+
+#define FT_AVRO_OPTS_DEFAULT {FT_CODEC_DEFLATE, 6, 64 * 1024}
+
+typedef struct ft_avro_writer ft_avro_writer;
+
+ft_avro_writer *ft_avro_writer_open(ft_sink *out, const ft_avro_opts *o,
+                                    ft_error *err);
+int ft_avro_writer_put(ft_avro_writer *w, const ft4_record *r, ft_error *err);
+/* Writes the last block (and the header if nothing was written yet) and
+ * frees the writer; returns -1 on a write error. */
+int ft_avro_writer_close(ft_avro_writer *w, ft_error *err);
+/* Frees without writing anything more (after an error). */
+void ft_avro_writer_free(ft_avro_writer *w);
+
+/* Parses "deflate", "null", "snappy". Returns -1 for anything else. */
+int ft_codec_parse(const char *s, enum ft_codec *out);
+
+#endif

@@ -1,0 +1,321 @@
+/* datum.c - Avro binary encode/decode of one FT4 record (see datum.h). */
+#include "datum.h"
+
+#include <avro.h>
+#include <string.h>
+
+size_t ft4_put_long(uint8_t *buf, int64_t v)
+{
+    uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+    size_t n = 0;
+    while (z > 0x7f) {
+        buf[n++] = (uint8_t)(z | 0x80);
+        z >>= 7;
+    }
+    buf[n++] = (uint8_t)z;
+    return n;
+}
+
+int ft4_get_long(const uint8_t *buf, size_t len, size_t *pos, int64_t *v)
+{
+    size_t p = *pos;
+    uint64_t z = 0;
+    for (int shift = 0; shift < 70; shift += 7) {
+        if (p >= len)
+            return -1;
+        uint8_t b = buf[p++];
+        z |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *pos = p;
+            *v = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static size_t put_array(uint8_t *buf, const ft4_array *a)
+{
+    size_t n = 0;
+    if (a->n) {
+        n += ft4_put_long(buf + n, a->n);
+        for (uint32_t i = 0; i < a->n; i++)
+            n += ft4_put_long(buf + n, a->v[i]);
+    }
+    buf[n++] = 0; /* end of array blocks */
+    return n;
+}
+
+static size_t put_tag(uint8_t *buf, const ft4_tag *t)
+{
+    size_t n = ft4_put_long(buf, t->len);
+    memcpy(buf + n, t->s, t->len);
+    return n + t->len;
+}
+
+size_t ft4_encode(const ft4_record *r, uint8_t *buf)
+{
+    size_t n = 0;
+    n += ft4_put_long(buf + n, r->time);
+    n += ft4_put_long(buf + n, r->src_ip);
+    n += ft4_put_long(buf + n, r->dst_net);
+    n += ft4_put_long(buf + n, r->dst_port);
+    n += ft4_put_long(buf + n, r->protocol);
+    n += ft4_put_long(buf + n, r->packet_cnt);
+    n += ft4_put_long(buf + n, r->uniq_dst_ips);
+    n += ft4_put_long(buf + n, r->uniq_pkt_sizes);
+    n += ft4_put_long(buf + n, r->uniq_ttls);
+    n += ft4_put_long(buf + n, r->uniq_src_ports);
+    n += ft4_put_long(buf + n, r->uniq_tcp_flags);
+    n += ft4_put_long(buf + n, r->first_syn_length);
+    n += ft4_put_long(buf + n, r->first_tcp_rwin);
+    for (int i = 0; i < FT4_A_COUNT; i++)
+        n += put_array(buf + n, &r->arr[i]);
+    for (int i = 0; i < FT4_T_COUNT; i++)
+        n += put_tag(buf + n, &r->tag[i]);
+    n += ft4_put_long(buf + n, r->prefix2asn);
+    n += ft4_put_long(buf + n, r->spoofed_packet_cnt);
+    n += ft4_put_long(buf + n, r->masscan_packet_cnt);
+    return n;
+}
+
+static const ft4_plan canonical = {
+    .nsteps = FT4_F_COUNT,
+    .step = {
+        {FT4_OP_LONG, FT4_F_TIME, NULL},
+        {FT4_OP_LONG, FT4_F_SRC_IP, NULL},
+        {FT4_OP_LONG, FT4_F_DST_NET, NULL},
+        {FT4_OP_INT, FT4_F_DST_PORT, NULL},
+        {FT4_OP_INT, FT4_F_PROTOCOL, NULL},
+        {FT4_OP_LONG, FT4_F_PACKET_CNT, NULL},
+        {FT4_OP_INT, FT4_F_UNIQ_DST_IPS, NULL},
+        {FT4_OP_INT, FT4_F_UNIQ_PKT_SIZES, NULL},
+        {FT4_OP_INT, FT4_F_UNIQ_TTLS, NULL},
+        {FT4_OP_INT, FT4_F_UNIQ_SRC_PORTS, NULL},
+        {FT4_OP_INT, FT4_F_UNIQ_TCP_FLAGS, NULL},
+        {FT4_OP_INT, FT4_F_FIRST_SYN_LENGTH, NULL},
+        {FT4_OP_INT, FT4_F_FIRST_TCP_RWIN, NULL},
+        {FT4_OP_ARRAY, FT4_F_COMMON_PKTSIZES, NULL},
+        {FT4_OP_ARRAY, FT4_F_COMMON_PKTSIZE_FREQS, NULL},
+        {FT4_OP_ARRAY, FT4_F_COMMON_TTLS, NULL},
+        {FT4_OP_ARRAY, FT4_F_COMMON_TTL_FREQS, NULL},
+        {FT4_OP_ARRAY, FT4_F_COMMON_SRCPORTS, NULL},
+        {FT4_OP_ARRAY, FT4_F_COMMON_SRCPORT_FREQS, NULL},
+        {FT4_OP_ARRAY, FT4_F_COMMON_TCPFLAGS, NULL},
+        {FT4_OP_ARRAY, FT4_F_COMMON_TCPFLAG_FREQS, NULL},
+        {FT4_OP_STRING, FT4_F_MAXMIND_CONTINENT, NULL},
+        {FT4_OP_STRING, FT4_F_MAXMIND_COUNTRY, NULL},
+        {FT4_OP_STRING, FT4_F_NETACQ_CONTINENT, NULL},
+        {FT4_OP_STRING, FT4_F_NETACQ_COUNTRY, NULL},
+        {FT4_OP_LONG, FT4_F_PREFIX2ASN, NULL},
+        {FT4_OP_LONG, FT4_F_SPOOFED_PACKET_CNT, NULL},
+        {FT4_OP_LONG, FT4_F_MASSCAN_PACKET_CNT, NULL},
+    },
+    .zero_spoof_masscan = 0,
+    .schema = NULL,
+};
+
+const ft4_plan *ft4_plan_canonical(void) { return &canonical; }
+
+#define GETL(v)                                         \
+    do {                                                \
+        if (ft4_get_long(buf, len, pos, &(v)) < 0) {    \
+            *why = "truncated record";                  \
+            return -1;                                  \
+        }                                               \
+    } while (0)
+
+static int skip_bytes(const uint8_t *buf, size_t len, size_t *pos,
+                      uint64_t n, const char **why)
+{
+    (void)buf;
+    if (n > len - *pos) {
+        *why = "truncated record";
+        return -1;
+    }
+    *pos += n;
+    return 0;
+}
+
+/* Skips one value of an arbitrary writer type (a field we do not use). */
+static int skip_value(avro_schema_t s, const uint8_t *buf, size_t len,
+                      size_t *pos, const char **why, int depth)
+{
+    int64_t v;
+    if (depth > 32) {
+        *why = "schema nested too deeply";
+        return -1;
+    }
+    switch (avro_typeof(s)) {
+    case AVRO_NULL:
+        return 0;
+    case AVRO_BOOLEAN:
+        return skip_bytes(buf, len, pos, 1, why);
+    case AVRO_INT32:
+    case AVRO_INT64:
+    case AVRO_ENUM:
+        GETL(v);
+        return 0;
+    case AVRO_FLOAT:
+        return skip_bytes(buf, len, pos, 4, why);
+    case AVRO_DOUBLE:
+        return skip_bytes(buf, len, pos, 8, why);
+    case AVRO_STRING:
+    case AVRO_BYTES:
+        GETL(v);
+        if (v < 0) {
+            *why = "negative length";
+            return -1;
+        }
+        return skip_bytes(buf, len, pos, (uint64_t)v, why);
+    case AVRO_FIXED:
+        return skip_bytes(buf, len, pos, (uint64_t)avro_schema_fixed_size(s), why);
+    case AVRO_RECORD: {
+        size_t nf = avro_schema_record_size(s);
+        for (size_t i = 0; i < nf; i++)
+            if (skip_value(avro_schema_record_field_get_by_index(s, (int)i),
+                           buf, len, pos, why, depth + 1) < 0)
+                return -1;
+        return 0;
+    }
+    case AVRO_UNION: {
+        GETL(v);
+        if (v < 0 || (size_t)v >= avro_schema_union_size(s)) {
+            *why = "bad union branch";
+            return -1;
+        }
+        return skip_value(avro_schema_union_branch(s, (int)v), buf, len,
+                          pos, why, depth + 1);
+    }
+    case AVRO_ARRAY:
+    case AVRO_MAP: {
+        avro_schema_t item = avro_typeof(s) == AVRO_ARRAY
+                                 ? avro_schema_array_items(s)
+                                 : avro_schema_map_values(s);
+        for (;;) {
+            int64_t count;
+            GETL(count);
+            if (count == 0)
+                return 0;
+            if (count < 0) { /* block with byte size: skip it whole */
+                int64_t size;
+                GETL(size);
+                if (size < 0) {
+                    *why = "negative length";
+                    return -1;
+                }
+                if (skip_bytes(buf, len, pos, (uint64_t)size, why) < 0)
+                    return -1;
+                continue;
+            }
+            for (int64_t i = 0; i < count; i++) {
+                if (avro_typeof(s) == AVRO_MAP) {
+                    GETL(v);
+                    if (v < 0 || skip_bytes(buf, len, pos, (uint64_t)v, why) < 0) {
+                        if (v < 0)
+                            *why = "negative length";
+                        return -1;
+                    }
+                }
+                if (skip_value(item, buf, len, pos, why, depth + 1) < 0)
+                    return -1;
+            }
+        }
+    }
+    default:
+        *why = "unsupported type";
+        return -1;
+    }
+}
+
+static int get_array(const uint8_t *buf, size_t len, size_t *pos,
+                     ft4_array *a, const char **why)
+{
+    uint32_t n = 0;
+    for (;;) {
+        int64_t count;
+        GETL(count);
+        if (count == 0)
+            break;
+        if (count < 0) { /* negative count: a byte size follows */
+            int64_t size;
+            GETL(size);
+            count = -count;
+        }
+        if (count > FT4_ARRAY_READ_MAX - (int64_t)n) {
+            *why = "array longer than 64 entries";
+            return -1;
+        }
+        for (int64_t i = 0; i < count; i++)
+            GETL(a->v[n++]);
+    }
+    a->n = n;
+    return 0;
+}
+
+int ft4_decode(const ft4_plan *p, const uint8_t *buf, size_t len,
+               size_t *pos, ft4_record *r, const char **why)
+{
+    char *base = (char *)r;
+    for (int i = 0; i < p->nsteps; i++) {
+        const ft4_step *st = &p->step[i];
+        const ft4_field *f = &ft4_fields[st->field < 0 ? 0 : st->field];
+        int64_t v;
+        switch (st->op) {
+        case FT4_OP_LONG:
+            GETL(v);
+            if (f->type == FT4_LONG) {
+                *(int64_t *)(base + f->offset) = v;
+            } else {
+                if (v < INT32_MIN || v > INT32_MAX) {
+                    *why = "int field out of range";
+                    return -1;
+                }
+                *(int32_t *)(base + f->offset) = (int32_t)v;
+            }
+            break;
+        case FT4_OP_INT:
+            GETL(v);
+            if (v < INT32_MIN || v > INT32_MAX) {
+                *why = "int field out of range";
+                return -1;
+            }
+            *(int32_t *)(base + f->offset) = (int32_t)v;
+            break;
+        case FT4_OP_STRING: {
+            ft4_tag *t = (ft4_tag *)(base + f->offset);
+            GETL(v);
+            if (v < 0) {
+                *why = "negative string length";
+                return -1;
+            }
+            if ((uint64_t)v > len - *pos) {
+                *why = "truncated record";
+                return -1;
+            }
+            if (v > FT4_TAG_MAX) {
+                *why = "string longer than 15 bytes";
+                return -1;
+            }
+            memcpy(t->s, buf + *pos, (size_t)v);
+            t->s[v] = '\0';
+            t->len = (uint8_t)v;
+            *pos += (size_t)v;
+            break;
+        }
+        case FT4_OP_ARRAY:
+            if (get_array(buf, len, pos, (ft4_array *)(base + f->offset), why) < 0)
+                return -1;
+            break;
+        case FT4_OP_SKIP:
+            if (skip_value((avro_schema_t)st->skip_schema, buf, len, pos, why, 0) < 0)
+                return -1;
+            break;
+        }
+    }
+    if (p->zero_spoof_masscan) {
+        r->spoofed_packet_cnt = 0;
+        r->masscan_packet_cnt = 0;
+    }
+    return 0;
+}

@@ -1,0 +1,81 @@
+/* msg.c - diagnostics and exit codes for the command-line tools. */
+#include "msg.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef FT_VERSION
+#define FT_VERSION "0.1.0"
+#endif
+
+static const char *prog = "fttools";
+
+void ft_msg_init(const char *argv0)
+{
+    if (argv0 && *argv0) {
+        const char *slash = strrchr(argv0, '/');
+        prog = slash ? slash + 1 : argv0;
+    }
+}
+
+const char *ft_prog(void) { return prog; }
+
+static void vmsg(const char *fmt, va_list ap)
+{
+    fflush(stdout);
+    fprintf(stderr, "%s: ", prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+void ft_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg(fmt, ap);
+    va_end(ap);
+}
+
+void ft_die(int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg(fmt, ap);
+    va_end(ap);
+    exit(status);
+}
+
+void ft_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg(fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "Try '%s --help'.\n", prog);
+    exit(FT_EXIT_USAGE);
+}
+
+void ft_version_exit(void)
+{
+    printf("%s (fttools) %s\n", prog, FT_VERSION);
+    exit(ft_close_stdout(FT_EXIT_OK));
+}
+
+int ft_close_stdout(int status)
+{
+    int bad = fflush(stdout) != 0 || ferror(stdout);
+    int err = errno;
+    if (fclose(stdout) != 0 && !bad) {
+        bad = 1;
+        err = errno;
+    }
+    if (bad) {
+        fprintf(stderr, "%s: standard output: %s\n", prog,
+                err ? strerror(err) : "write error");
+        return status ? status : FT_EXIT_DATA;
+    }
+    return status;
+}

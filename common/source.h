@@ -1,0 +1,43 @@
+/*
+ * source.h - a readable byte stream: a file, or stdin for "-", with gzip
+ * decompressed transparently (zlib).  Every reader reads through this.
+ *
+ * Ownership: ft_source_open() returns a handle the caller closes with
+ * ft_source_close() (NULL accepted).
+ */
+#ifndef FT_SOURCE_H
+#define FT_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+typedef struct ft_source ft_source;
+
+/* Opens path ("-" is stdin).  Refuses a terminal, a directory and a file
+ * that cannot be opened, with a message naming it. */
+ft_source *ft_source_open(const char *path, ft_error *err);
+
+/* Reads up to n bytes; returns the count, 0 at end of data, -1 on error
+ * (message names the input). A short count does not mean end of data. */
+ssize_t ft_source_read(ft_source *s, void *buf, size_t n, ft_error *err);
+
+/* Reads exactly n bytes. Returns 1, 0 when the data ended before the first
+ * byte, or -1 on error or when it ended part-way (err says "truncated"). */
+int ft_source_read_full(ft_source *s, void *buf, size_t n, ft_error *err);
+
+/* Looks at up to n bytes without consuming them (n <= 16). Returns how
+ * many are available (fewer only at end of data), or -1 on error. */
+ssize_t ft_source_peek(ft_source *s, void *buf, size_t n, ft_error *err);
+
+/* Name for messages: the path, or "(stdin)". */
+const char *ft_source_name(const ft_source *s);
+/* Bytes consumed so far (of the decompressed data). */
+uint64_t ft_source_offset(const ft_source *s);
+int ft_source_is_gzip(const ft_source *s);
+
+void ft_source_close(ft_source *s);
+
+#endif
