@@ -146,3 +146,75 @@ int ft4_record_equal(const ft4_record *a, const ft4_record *b)
     }
     return 1;
 }
+
+/* Levenshtein distance, for "did you mean" suggestions. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63)
+        return 99;
+    size_t row[64];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+const char *ft4_field_suggest(const char *name)
+{
+    const char *best = NULL;
+    size_t bestd = 0;
+    for (int i = 0; i < FT4_F_COUNT; i++) {
+        size_t d = edit_distance(name, ft4_fields[i].name);
+        /* a prefix or substring of a real name is a good hint too */
+        if (strstr(ft4_fields[i].name, name) && strlen(name) >= 3)
+            d = d < 2 ? d : 2;
+        if (!best || d < bestd) {
+            best = ft4_fields[i].name;
+            bestd = d;
+        }
+    }
+    return bestd <= 4 ? best : NULL;
+}
+
+int ft4_parse_field_list(const char *list, int *ids, int *n, ft_error *err)
+{
+    *n = 0;
+    const char *p = list;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char name[64];
+        if (len == 0 || len >= sizeof name)
+            return ft_error_set(err, "'%s': bad field list", list);
+        memcpy(name, p, len);
+        name[len] = '\0';
+        int id = ft4_field_lookup(name);
+        if (id < 0) {
+            const char *s = ft4_field_suggest(name);
+            if (s)
+                return ft_error_set(err, "unknown field '%s' (did you mean '%s'?)",
+                                    name, s);
+            return ft_error_set(err, "unknown field '%s'", name);
+        }
+        if (*n >= FT4_F_COUNT)
+            return ft_error_set(err, "'%s': too many fields", list);
+        ids[(*n)++] = id;
+        if (!comma)
+            return 0;
+        p = comma + 1;
+    }
+}

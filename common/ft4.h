@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
+
 #define FT4_ARRAY_WRITE_MAX 5
 #define FT4_ARRAY_READ_MAX 64
 /* Tag strings are 2-letter codes; longer foreign values up to this many
@@ -107,6 +109,12 @@ extern const char ft4_schema_json[];
 
 /* Field id for a schema name, or -1.  Accepts the alias common_pkt_sizes. */
 int ft4_field_lookup(const char *name);
+
+/* The field name nearest to a misspelt one, or NULL. */
+const char *ft4_field_suggest(const char *name);
+/* Parses "a,b,c" into field ids (at most FT4_F_COUNT).  Unknown names are
+ * refused with a suggestion. */
+int ft4_parse_field_list(const char *list, int *ids, int *n, ft_error *err);
 
 /* Integer value of a numeric (long/int) field. */
 int64_t ft4_get_int(const ft4_record *r, int field);

@@ -1,0 +1,107 @@
+/* ft-cat - print, count or re-encode FT4 records. See ft-cat(1). */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "msg.h"
+#include "output.h"
+#include "parse.h"
+#include "reader.h"
+
+enum { OPT_COUNT = FT_OPT_OUTPUT_LAST, OPT_HELP_FIELDS, OPT_VERSION };
+
+static const struct option longopts[] = {
+    {"limit", required_argument, NULL, 'n'},
+    {"count", no_argument, NULL, OPT_COUNT},
+    {"help", no_argument, NULL, 'h'},
+    {"help-fields", no_argument, NULL, OPT_HELP_FIELDS},
+    {"version", no_argument, NULL, OPT_VERSION},
+    FT_OUTPUT_LONGOPTS,
+    {NULL, 0, NULL, 0},
+};
+
+static void usage(void)
+{
+    printf("Usage: ft-cat [OPTIONS] [FILE...]\n"
+           "Print, count or re-encode FT4 records from Avro files or framed\n"
+           "streams (gzip allowed); stdin when no FILE or FILE is -.\n"
+           "\n"
+           "  -n, --limit N         stop after N records\n"
+           "      --count           print only the number of records\n"
+           "      --help-fields     list the field names\n"
+           "  -h, --help            this help\n"
+           "      --version         print the version\n"
+           "\n%s", ft_output_help);
+}
+
+int main(int argc, char **argv)
+{
+    ft_output_opts oo;
+    ft_error err;
+    int64_t limit = -1;
+    int count_only = 0;
+
+    ft_cli_init(argv[0]);
+    ft_output_opts_init(&oo);
+    int c;
+    while ((c = getopt_long(argc, argv, "n:F:w:h", longopts, NULL)) != -1) {
+        int rc = ft_output_parse_opt(&oo, c, optarg, &err);
+        if (rc < 0)
+            ft_usage_error("%s", err.msg);
+        if (rc > 0)
+            continue;
+        switch (c) {
+        case 'n':
+            if (ft_parse_int(optarg, 0, INT64_MAX, &limit, &err) < 0)
+                ft_usage_error("--limit: %s", err.msg);
+            break;
+        case OPT_COUNT:
+            count_only = 1;
+            break;
+        case OPT_HELP_FIELDS:
+            ft_print_fields(stdout);
+            return ft_close_stdout(FT_EXIT_OK);
+        case 'h':
+            usage();
+            return ft_close_stdout(FT_EXIT_OK);
+        case OPT_VERSION:
+            ft_version_exit();
+        default:
+            fprintf(stderr, "Try '%s --help'.\n", ft_prog());
+            return FT_EXIT_USAGE;
+        }
+    }
+
+    ft_reader *in = ft_reader_open(argc - optind, argv + optind, &err);
+    if (!in)
+        ft_die(FT_EXIT_DATA, "%s", err.msg);
+    ft_output *out = NULL;
+    if (!count_only && !(out = ft_output_open(&oo, &err)))
+        ft_die(FT_EXIT_DATA, "%s", err.msg);
+
+    static ft4_record rec;
+    uint64_t n = 0;
+    int status = FT_EXIT_OK, rc = 0;
+    while ((limit < 0 || n < (uint64_t)limit) &&
+           (rc = ft_reader_next(in, &rec, &err)) == 1) {
+        if (out && ft_output_put(out, &rec, &err) < 0) {
+            rc = -1;
+            break;
+        }
+        n++;
+    }
+    if (rc < 0) {
+        ft_warn("%s", err.msg);
+        ft_output_abort(out);
+        status = FT_EXIT_DATA;
+    } else if (out && ft_output_close(out, &err) < 0) {
+        ft_warn("%s", err.msg);
+        status = FT_EXIT_DATA;
+    }
+    ft_reader_close(in);
+    if (count_only && status == FT_EXIT_OK)
+        printf("%" PRIu64 "\n", n);
+    return ft_close_stdout(status);
+}

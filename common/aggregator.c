@@ -1,0 +1,285 @@
+/* aggregator.c - interval management for ft-aggregate (see aggregator.h). */
+#include "aggregator.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "packet.h"
+#include "sink.h"
+
+/* More than enough: intervals open at once is about reorder/interval + 2. */
+#define MAX_OPEN 64
+
+typedef struct open_interval {
+    int64_t start;
+    ft_flow_table *flows;
+} open_interval;
+
+struct ft_agg {
+    ft_agg_opts o;
+    ft_output *stream;      /* stream mode */
+    ft_output *file;        /* the interval file being written */
+    open_interval open[MAX_OPEN]; /* sorted by start */
+    int nopen;
+    int64_t newest;         /* newest timestamp seen (seconds) */
+    int64_t closed_before;  /* intervals starting before this are written */
+    int have_packet;
+    ft_agg_stats st;
+};
+
+volatile char ft_agg_current_temp[4096];
+
+/* Publishes the temporary's path for a signal handler: the first byte is
+ * written last, so the handler sees either "" or a whole path. */
+static void set_current_temp(const char *p)
+{
+    size_t n = p ? strlen(p) : 0;
+    ft_agg_current_temp[0] = '\0';
+    if (n == 0 || n >= sizeof ft_agg_current_temp)
+        return;
+    for (size_t i = 1; i <= n; i++)
+        ft_agg_current_temp[i] = p[i < n ? i : n];
+    ft_agg_current_temp[0] = p[0];
+}
+
+int ft_agg_expand_template(const char *tmpl, int64_t start, char *buf,
+                           size_t cap)
+{
+    char pre[4096];
+    size_t n = 0;
+    for (const char *p = tmpl; *p; p++) {
+        if (n + 24 >= sizeof pre)
+            return -1;
+        if (p[0] == '%' && p[1] == 's') {
+            n += (size_t)snprintf(pre + n, sizeof pre - n, "%lld", (long long)start);
+            p++;
+        } else if (p[0] == '%' && p[1] == '%') {
+            pre[n++] = '%';
+            pre[n++] = '%';
+            p++;
+        } else {
+            pre[n++] = *p;
+        }
+    }
+    pre[n] = '\0';
+    time_t t = (time_t)start;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm))
+        return -1;
+    size_t len = strftime(buf, cap, pre, &tm);
+    if (len == 0 && pre[0] != '\0')
+        return -1;
+    return 0;
+}
+
+ft_agg *ft_agg_new(const ft_agg_opts *o, ft_error *err)
+{
+    ft_agg *a = calloc(1, sizeof *a);
+    if (!a) {
+        ft_error_set(err, "out of memory");
+        return NULL;
+    }
+    a->o = *o;
+    if (!o->template) {
+        a->stream = ft_output_open(&o->out, err);
+        if (!a->stream) {
+            free(a);
+            return NULL;
+        }
+    }
+    a->closed_before = INT64_MIN;
+    return a;
+}
+
+typedef struct emit_ctx {
+    ft_agg *a;
+    ft_output *out;
+} emit_ctx;
+
+static int emit_one(void *ctx, const ft4_record *rec, ft_error *err)
+{
+    emit_ctx *e = ctx;
+    if (ft_output_put(e->out, rec, err) < 0)
+        return -1;
+    e->a->st.records++;
+    return 0;
+}
+
+/* Writes and frees the oldest open interval. */
+static int close_oldest(ft_agg *a, ft_error *err)
+{
+    open_interval iv = a->open[0];
+    memmove(&a->open[0], &a->open[1], (size_t)(a->nopen - 1) * sizeof a->open[0]);
+    a->nopen--;
+    a->closed_before = iv.start + a->o.interval;
+    size_t flows = ft_flow_table_flows(iv.flows);
+    if (flows > a->st.peak_flows)
+        a->st.peak_flows = flows;
+    a->st.intervals++;
+    emit_ctx e = {a, a->stream};
+    int rc = 0;
+    if (a->o.template) {
+        char path[4096];
+        if (ft_agg_expand_template(a->o.template, iv.start, path, sizeof path) < 0) {
+            ft_flow_table_free(iv.flows);
+            return ft_error_set(err, "-w: template too long");
+        }
+        ft_output_opts oo = a->o.out;
+        oo.path = path;
+        oo.mkdirs = 1;
+        a->file = ft_output_open(&oo, err);
+        if (!a->file) {
+            ft_flow_table_free(iv.flows);
+            return -1;
+        }
+        e.out = a->file;
+        set_current_temp(ft_output_temp_path(a->file));
+        rc = ft_flow_table_emit(iv.flows, iv.start, a->o.tag, a->o.tag_ctx,
+                                emit_one, &e, err);
+        if (rc == 0) {
+            rc = ft_output_close(a->file, err);
+            if (rc == 0)
+                a->st.files++;
+        } else {
+            ft_output_abort(a->file);
+        }
+        a->file = NULL;
+        set_current_temp(NULL);
+    } else {
+        rc = ft_flow_table_emit(iv.flows, iv.start, a->o.tag, a->o.tag_ctx,
+                                emit_one, &e, err);
+    }
+    ft_flow_table_free(iv.flows);
+    return rc;
+}
+
+static size_t open_memory(const ft_agg *a)
+{
+    size_t m = 0;
+    for (int i = 0; i < a->nopen; i++)
+        m += ft_flow_table_memory(a->open[i].flows);
+    return m;
+}
+
+static int close_due(ft_agg *a, int64_t now, ft_error *err)
+{
+    while (a->nopen > 0 &&
+           a->open[0].start + a->o.interval + a->o.reorder <= now)
+        if (close_oldest(a, err) < 0)
+            return -1;
+    return 0;
+}
+
+static ft_flow_table *interval_for(ft_agg *a, int64_t start, ft_error *err)
+{
+    int i = a->nopen;
+    while (i > 0 && a->open[i - 1].start > start)
+        i--;
+    if (i > 0 && a->open[i - 1].start == start)
+        return a->open[i - 1].flows;
+    if (a->nopen == MAX_OPEN) {
+        /* Only with a reorder window far larger than the interval: write
+         * the oldest early rather than fail. */
+        if (close_oldest(a, err) < 0)
+            return NULL;
+        if (start < a->closed_before)
+            return NULL;
+        i--;
+    }
+    ft_flow_table *t = ft_flow_table_new(a->o.dst_prefix, err);
+    if (!t)
+        return NULL;
+    memmove(&a->open[i + 1], &a->open[i], (size_t)(a->nopen - i) * sizeof a->open[0]);
+    a->open[i].start = start;
+    a->open[i].flows = t;
+    a->nopen++;
+    return t;
+}
+
+int ft_agg_packet(ft_agg *a, const ft_raw_packet *p, ft_error *err)
+{
+    a->st.packets++;
+    if (p->caplen < p->wirelen)
+        a->st.truncated++;
+    ft_packet pk;
+    int status = ft_packet_parse(p->dlt, p->data, p->caplen, &pk);
+    if (status == FT_PKT_NOT_IPV4) {
+        a->st.non_ipv4++;
+        return 0;
+    }
+    if (status == FT_PKT_MALFORMED) {
+        a->st.malformed++;
+        return 0;
+    }
+    int64_t ts = p->ts_sec;
+    int64_t start = ts - ((ts % a->o.interval) + a->o.interval) % a->o.interval;
+    if (start < a->closed_before) {
+        a->st.late++;
+        return 0;
+    }
+    if (!a->have_packet || ts > a->newest) {
+        a->newest = ts;
+        a->have_packet = 1;
+    }
+    ft_flow_table *t = interval_for(a, start, err);
+    if (!t) {
+        if (start < a->closed_before) {
+            a->st.late++;
+            return 0;
+        }
+        return -1;
+    }
+    if (ft_flow_table_add(t, &pk, err) < 0)
+        return -1;
+    a->st.aggregated++;
+    if ((a->st.aggregated & 0xffff) == 0) {
+        size_t m = open_memory(a);
+        if (m > a->st.peak_memory)
+            a->st.peak_memory = m;
+    }
+    return close_due(a, a->newest, err);
+}
+
+int ft_agg_tick(ft_agg *a, int64_t now, ft_error *err)
+{
+    return close_due(a, now, err);
+}
+
+int ft_agg_finish(ft_agg *a, ft_agg_stats *final, ft_error *err)
+{
+    if (!a)
+        return 0;
+    size_t m = open_memory(a);
+    if (m > a->st.peak_memory)
+        a->st.peak_memory = m;
+    int rc = 0;
+    while (a->nopen > 0 && rc == 0)
+        rc = close_oldest(a, err);
+    if (final)
+        *final = a->st;
+    if (rc < 0) {
+        ft_agg_abort(a);
+        return -1;
+    }
+    if (a->stream) {
+        rc = ft_output_close(a->stream, err);
+        a->stream = NULL;
+    }
+    free(a);
+    return rc;
+}
+
+void ft_agg_abort(ft_agg *a)
+{
+    if (!a)
+        return;
+    for (int i = 0; i < a->nopen; i++)
+        ft_flow_table_free(a->open[i].flows);
+    ft_output_abort(a->file);
+    ft_output_abort(a->stream);
+    free(a);
+}
+
+const ft_agg_stats *ft_agg_get_stats(const ft_agg *a) { return &a->st; }

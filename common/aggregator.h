@@ -1,0 +1,80 @@
+/*
+ * aggregator.h - packets to FT4 records, interval by interval (the heart
+ * of ft-aggregate).
+ *
+ * Packets are assigned to the interval floor(ts / I) * I.  Several
+ * intervals stay open so that input that is not perfectly ordered still
+ * lands where it belongs: an interval is closed, and its records written,
+ * once the newest packet seen is more than `reorder` seconds past the
+ * interval's end (or, for live capture, once the wall clock is: see
+ * ft_agg_tick).  A packet whose interval is already closed is counted as
+ * late and dropped from aggregation, never merged elsewhere.
+ *
+ * Output: either one stream (an ft_output opened at once, so even no
+ * packets give a valid empty stream), or, with a file template, one file
+ * per interval, written under a temporary name and renamed when complete.
+ * Records of an interval are written in key order, so the same input
+ * always gives the same bytes.
+ *
+ * Ownership: ft_agg_finish() writes what is open and frees; ft_agg_abort()
+ * removes temporaries and frees.  Both accept NULL.
+ */
+#ifndef FT_AGGREGATOR_H
+#define FT_AGGREGATOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "flow_table.h"
+#include "output.h"
+#include "pcap_source.h"
+
+typedef struct ft_agg_opts {
+    int interval;         /* seconds, > 0 */
+    int dst_prefix;       /* 16 or 24 */
+    int reorder;          /* seconds a packet may lag the newest one */
+    const char *template; /* per-interval file names, or NULL for a stream */
+    ft_output_opts out;   /* format options; out.path is the stream's */
+    ft_flow_tag_fn tag;   /* may be NULL */
+    void *tag_ctx;
+} ft_agg_opts;
+
+typedef struct ft_agg_stats {
+    uint64_t packets;     /* read from the input */
+    uint64_t aggregated;  /* IPv4 packets counted into records */
+    uint64_t non_ipv4;    /* ARP, IPv6, ... */
+    uint64_t malformed;   /* said IPv4 but failed the IPv4 checks */
+    uint64_t truncated;   /* captured shorter than on the wire */
+    uint64_t late;        /* arrived after their interval was written */
+    uint64_t records;
+    uint64_t files;
+    uint64_t intervals;
+    size_t peak_flows;    /* most flows in one interval */
+    size_t peak_memory;   /* most bytes held by open intervals at once */
+} ft_agg_stats;
+
+typedef struct ft_agg ft_agg;
+
+ft_agg *ft_agg_new(const ft_agg_opts *o, ft_error *err);
+int ft_agg_packet(ft_agg *a, const ft_raw_packet *p, ft_error *err);
+/* Closes intervals as if a packet with timestamp now had been seen
+ * (live capture on a quiet link). */
+int ft_agg_tick(ft_agg *a, int64_t now, ft_error *err);
+/* Writes every open interval, closes the output, copies the final
+ * statistics to *final (may be NULL) and frees. */
+int ft_agg_finish(ft_agg *a, ft_agg_stats *final, ft_error *err);
+void ft_agg_abort(ft_agg *a);
+const ft_agg_stats *ft_agg_get_stats(const ft_agg *a);
+
+/* Expands a -w template for an interval start: strftime conversions in
+ * UTC plus %s for the start in Unix seconds.  -1 if the result does not
+ * fit in buf. */
+int ft_agg_expand_template(const char *tmpl, int64_t start, char *buf,
+                           size_t cap);
+
+/* Path of the temporary file being written right now, or "" - kept in a
+ * static buffer so a signal handler may unlink it. */
+extern volatile char ft_agg_current_temp[4096];
+
+#endif

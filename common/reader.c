@@ -1,0 +1,120 @@
+/* reader.c - inputs in order, format detected per input (see reader.h). */
+#include "reader.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "avro_reader.h"
+#include "framed.h"
+#include "source.h"
+
+struct ft_reader {
+    int npaths;
+    char *const *paths;
+    int next_path;
+    ft_source *src;
+    enum ft_input_format fmt;
+    ft_avro_reader *avro;
+    ft_framed_reader *framed;
+    uint64_t records;
+};
+
+static char *const stdin_path[] = {"-"};
+
+ft_reader *ft_reader_open(int npaths, char *const *paths, ft_error *err)
+{
+    ft_reader *r = calloc(1, sizeof *r);
+    if (!r) {
+        ft_error_set(err, "out of memory");
+        return NULL;
+    }
+    if (npaths <= 0) {
+        r->npaths = 1;
+        r->paths = stdin_path;
+    } else {
+        r->npaths = npaths;
+        r->paths = paths;
+    }
+    return r;
+}
+
+static void close_current(ft_reader *r)
+{
+    ft_avro_reader_close(r->avro);
+    ft_framed_reader_close(r->framed);
+    ft_source_close(r->src);
+    r->avro = NULL;
+    r->framed = NULL;
+    r->src = NULL;
+}
+
+/* Opens the next input and its format reader. 1 = opened, 0 = none left. */
+static int open_next(ft_reader *r, ft_error *err)
+{
+    if (r->next_path >= r->npaths)
+        return 0;
+    const char *path = r->paths[r->next_path++];
+    r->src = ft_source_open(path, err);
+    if (!r->src)
+        return -1;
+    unsigned char magic[FT_FRAMED_MAGIC_LEN];
+    ssize_t n = ft_source_peek(r->src, magic, sizeof magic, err);
+    if (n < 0)
+        return -1;
+    const char *name = ft_source_name(r->src);
+    if (n == 0)
+        return ft_error_set(err, "%s: empty input", name);
+    if (n >= 4 && memcmp(magic, FT_AVRO_MAGIC, 4) == 0) {
+        r->fmt = FT_IN_AVRO;
+        r->avro = ft_avro_reader_open(r->src, err);
+        return r->avro ? 1 : -1;
+    }
+    if (n == FT_FRAMED_MAGIC_LEN &&
+        memcmp(magic, FT_FRAMED_MAGIC, FT_FRAMED_MAGIC_LEN) == 0) {
+        r->fmt = FT_IN_FRAMED;
+        r->framed = ft_framed_reader_open(r->src, err);
+        return r->framed ? 1 : -1;
+    }
+    return ft_error_set(err, "%s: not FT4 data (neither an Avro file nor a "
+                        "framed stream)", name);
+}
+
+int ft_reader_next(ft_reader *r, ft4_record *rec, ft_error *err)
+{
+    for (;;) {
+        if (!r->src) {
+            int rc = open_next(r, err);
+            if (rc <= 0) {
+                close_current(r);
+                r->next_path = r->npaths;
+                return rc;
+            }
+        }
+        int rc = r->fmt == FT_IN_AVRO ? ft_avro_reader_next(r->avro, rec, err)
+                                      : ft_framed_reader_next(r->framed, rec, err);
+        if (rc == 1) {
+            r->records++;
+            return 1;
+        }
+        close_current(r);
+        if (rc < 0) {
+            r->next_path = r->npaths;
+            return -1;
+        }
+    }
+}
+
+const char *ft_reader_input_name(const ft_reader *r)
+{
+    return r->src ? ft_source_name(r->src) : NULL;
+}
+
+uint64_t ft_reader_records(const ft_reader *r) { return r->records; }
+
+void ft_reader_close(ft_reader *r)
+{
+    if (!r)
+        return;
+    close_current(r);
+    free(r);
+}

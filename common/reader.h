@@ -1,0 +1,37 @@
+/*
+ * reader.h - the one input layer: every tool reads records through this.
+ *
+ * Takes any number of inputs ("-" or none means stdin), opens them one
+ * after the other, decompresses gzip transparently, and detects from the
+ * first bytes whether each is an FT4 Avro container or a framed stream.
+ * Anything else is refused with a message naming the input.
+ *
+ * Ownership: ft_reader_open() copies nothing it does not need; paths must
+ * outlive the reader.  Close with ft_reader_close() (NULL accepted).
+ */
+#ifndef FT_READER_H
+#define FT_READER_H
+
+#include <stdint.h>
+
+#include "error.h"
+#include "ft4.h"
+
+typedef struct ft_reader ft_reader;
+
+enum ft_input_format { FT_IN_AVRO, FT_IN_FRAMED };
+
+ft_reader *ft_reader_open(int npaths, char *const *paths, ft_error *err);
+
+/* 1 = a record in *rec, 0 = all inputs done, -1 = error (err names the
+ * input and position; the reader is then finished). */
+int ft_reader_next(ft_reader *r, ft4_record *rec, ft_error *err);
+
+/* Name of the input being read ("(stdin)" for stdin), or NULL. */
+const char *ft_reader_input_name(const ft_reader *r);
+/* Records returned so far over all inputs. */
+uint64_t ft_reader_records(const ft_reader *r);
+
+void ft_reader_close(ft_reader *r);
+
+#endif

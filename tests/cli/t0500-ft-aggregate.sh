@@ -1,0 +1,173 @@
+#!/bin/sh
+# ft-aggregate: packets written by real libpcap to exact FT4 records.
+. "$(dirname "$0")/lib.sh"
+
+mkpcap() { # LINKTYPE OUT < pkt.py expressions
+  $PY "$FT_TOP/tests/tools/pkt.py" | pcap-from-hex "$@"
+}
+# json of every record, integers for addresses: one line per record
+records() { ft-cat -F json --ip-format int "$@"; }
+# checks that the JSON lines in $2 match the expected objects (python
+# literals, one per line) in $1: same count, every stated field equal
+check_records() {
+  $PY - "$1" "$2" <<-\PY
+	import ast, json, sys
+	want = [ast.literal_eval(l) for l in open(sys.argv[1]) if l.strip()]
+	got = [json.loads(l) for l in open(sys.argv[2])]
+	assert len(got) == len(want), "%d records, want %d: %s" % (len(got), len(want), got)
+	for i, (w, g) in enumerate(zip(want, got)):
+	    for k, v in w.items():
+	        assert g[k] == v, "record %d: %s = %r, want %r (%s)" % (i, k, g[k], v, g)
+	PY
+}
+
+T=1613239200
+cat >mix.txt <<MIX
+line($T.5, eth(ip4("1.2.3.4", "44.1.2.3", tcp(5000, 23, "S"))))
+line($T+1, eth(ip4("1.2.3.4", "44.1.9.9", tcp(5001, 23, "S"), ttl=60)))
+line($T+2, eth(ip4("9.9.9.1", "44.2.0.5", tcp(40000, 80, "S", win=1024), ttl=250)))
+line($T+3, eth(ip4("9.9.9.2", "44.2.0.6", udp(1234, 80), ttl=50)))
+line($T+4, eth(ip4("9.9.9.3", "44.2.0.7", icmp(8, 0), ttl=100)))
+line($T+5, eth(ip4("9.9.9.3", "44.2.0.8", icmp(3, 3), ttl=100)))
+line($T+6, eth(ip4("9.9.9.4", "44.2.0.9", raw(47), ttl=100)))
+line($T+7, eth(b"\\0" * 28, ethertype=0x0806))
+line($T+8, eth(b"\\x60" + b"\\0" * 39, ethertype=0x86dd))
+line($T+9, eth(ip4("9.9.9.0", "44.3.0.1", udp(5353, 53), ttl=30)))
+MIX
+mkpcap 1 mix.pcap <mix.txt || exit 1
+
+test_expect_success '--help and --version' '
+  ft-aggregate --help >out && test_grep "^Usage: ft-aggregate" out &&
+  ft-aggregate --version | test_grep "^ft-aggregate (fttools)"
+'
+test_expect_code 2 'bad option exits 2' 'ft-aggregate --bogus -r mix.pcap'
+test_expect_code 2 'bad --interval exits 2' 'ft-aggregate --interval 0 -r mix.pcap'
+test_expect_code 2 'bad --dst-prefix exits 2' 'ft-aggregate --dst-prefix 20 -r mix.pcap'
+test_expect_code 2 'a BPF syntax error exits 2' 'ft-aggregate -r mix.pcap "tcp port" >/dev/null'
+test_expect_success 'a missing file exits 1 naming it' '
+  test_must_fail ft-aggregate -r nope.pcap 2>err && test_grep "nope.pcap" err
+'
+test_expect_success 'a file that is not a capture is refused' '
+  echo hello >x.pcap && test_must_fail ft-aggregate -r x.pcap 2>err &&
+  test_grep "^ft-aggregate: x.pcap: " err
+'
+test_expect_success 'an unsupported link type is named' '
+  echo "line($T, b\"\\0\" * 40)" | mkpcap 105 wifi.pcap &&
+  test_must_fail ft-aggregate -r wifi.pcap 2>err &&
+  test_grep "^ft-aggregate: wifi.pcap: unsupported link type IEEE802_11 (105)$" err
+'
+
+test_expect_success 'every field of every record of a mixed capture' '
+  ft-aggregate -r mix.pcap 2>stats | records >got &&
+  cat >want <<-\EOF &&
+	{"time": 1613239200, "src_ip": 16909060, "dst_net": 738263040, "dst_port": 23, "protocol": 6, "packet_cnt": 2, "uniq_dst_ips": 2, "uniq_pkt_sizes": 1, "uniq_ttls": 2, "uniq_src_ports": 2, "uniq_tcp_flags": 1, "first_syn_length": 20, "first_tcp_rwin": 1024, "common_pktsizes": [40], "common_pktsize_freqs": [2], "common_ttls": [], "common_ttl_freqs": [], "common_srcports": [], "common_srcport_freqs": [], "common_tcpflags": [2], "common_tcpflag_freqs": [2], "maxmind_continent": "??", "maxmind_country": "??", "netacq_continent": "??", "netacq_country": "??", "prefix2asn": 0, "spoofed_packet_cnt": 0, "masscan_packet_cnt": 0}
+	{"src_ip": 151587072, "dst_net": 738394112, "dst_port": 53, "protocol": 17, "packet_cnt": 1, "spoofed_packet_cnt": 1, "masscan_packet_cnt": 0, "uniq_src_ports": 1, "common_srcports": [5353], "uniq_tcp_flags": 0, "common_tcpflags": []}
+	{"src_ip": 151587073, "dst_net": 738328576, "dst_port": 80, "protocol": 6, "packet_cnt": 1, "spoofed_packet_cnt": 0, "masscan_packet_cnt": 1, "common_ttls": [250], "first_tcp_rwin": 1024}
+	{"src_ip": 151587074, "dst_net": 738328576, "dst_port": 80, "protocol": 17, "packet_cnt": 1, "spoofed_packet_cnt": 1, "masscan_packet_cnt": 0, "common_pktsizes": [36], "common_srcports": [1234], "common_srcport_freqs": [1]}
+	{"src_ip": 151587075, "dst_net": 738328576, "dst_port": 771, "protocol": 1, "packet_cnt": 1, "spoofed_packet_cnt": 0, "uniq_src_ports": 0, "common_srcports": []}
+	{"src_ip": 151587075, "dst_net": 738328576, "dst_port": 2048, "protocol": 1, "packet_cnt": 1, "spoofed_packet_cnt": 0}
+	{"src_ip": 151587076, "dst_net": 738328576, "dst_port": 0, "protocol": 47, "packet_cnt": 1, "spoofed_packet_cnt": 1, "uniq_src_ports": 0, "uniq_tcp_flags": 0}
+	EOF
+  check_records want got &&
+  test_grep "10 packets read, 8 aggregated, 2 not IPv4, 0 malformed, 0 truncated, 0 late" stats &&
+  test_grep "7 records in 1 intervals" stats
+'
+test_expect_success 'the same input gives byte-identical output' '
+  ft-aggregate --quiet -F avro -r mix.pcap >a.avro &&
+  ft-aggregate --quiet -F avro -r mix.pcap >b.avro && cmp a.avro b.avro &&
+  ft-aggregate --quiet -r mix.pcap >a.fr && ft-aggregate --quiet -r mix.pcap >b.fr &&
+  cmp a.fr b.fr
+'
+test_expect_success 'reads the capture from stdin' '
+  ft-aggregate --quiet -r - <mix.pcap | records >got2 &&
+  ft-aggregate --quiet -r mix.pcap | records >got1 && test_cmp got1 got2 &&
+  ft-aggregate --quiet <mix.pcap | records >got3 && test_cmp got1 got3
+'
+test_expect_success 'several files are read in order as one stream' '
+  head -c 24 mix.pcap >empty.pcap &&
+  ft-aggregate --quiet -r empty.pcap -r mix.pcap -r empty.pcap | records >got4 &&
+  ft-aggregate --quiet -r mix.pcap | records >got1 && test_cmp got1 got4
+'
+test_expect_success 'a BPF filter keeps only matching packets' '
+  ft-aggregate --quiet -r mix.pcap udp | ft-cat --count >n && echo 2 >exp && test_cmp exp n &&
+  ft-aggregate --quiet -r mix.pcap tcp and dst port 23 | ft-cat --count >n &&
+  echo 1 >exp && test_cmp exp n
+'
+test_expect_success '/24 destination networks' '
+  ft-aggregate --quiet --dst-prefix 24 -r mix.pcap | ft-cat -F csv --no-header --fields dst_net -n 1 >out &&
+  echo 44.1.2.0 >exp && test_cmp exp out &&
+  ft-aggregate --quiet --dst-prefix 24 -r mix.pcap | ft-cat --count >n && echo 8 >exp && test_cmp exp n
+'
+test_expect_success 'no packets still gives a valid, empty stream' '
+  head -c 24 mix.pcap >empty.pcap &&
+  ft-aggregate --quiet -r empty.pcap | ft-cat --count >n && echo 0 >exp && test_cmp exp n
+'
+
+for lt in "1 eth(%s, vlans=((0x8100, 5),))" "1 eth(%s, vlans=((0x88a8, 5), (0x8100, 7)))" \
+          "12 %s" "228 %s" "113 sll(%s)" "276 sll2(%s)" "0 null(%s)" "108 null(%s, big=True)"; do
+  dlt=${lt%% *}; wrap=${lt#* }
+  test_expect_success "link type $dlt: $wrap" '
+    frame=$(printf "$wrap" "ip4(\"1.2.3.4\", \"44.1.2.3\", udp(7, 9))") &&
+    echo "line($T, $frame)" | mkpcap $dlt l.pcap &&
+    ft-aggregate -r l.pcap 2>st | records >got &&
+    echo "{\"src_ip\": 16909060, \"dst_net\": 738263040, \"dst_port\": 9, \"protocol\": 17, \"packet_cnt\": 1}" >want &&
+    check_records want got && test_grep "1 aggregated" st
+  '
+done
+
+test_expect_success 'late packets are counted, not merged elsewhere' '
+  printf "line(100, P)\nline(130, P)\nline(115, P)\nline(125, P)\n" |
+    sed "s/P/ip4(\"1.2.3.4\", \"44.1.2.3\", udp(7, 9))/" | mkpcap 228 late.pcap &&
+  ft-aggregate --interval 60 --reorder 10 -r late.pcap 2>st | ft-cat -F csv --fields time,packet_cnt >got &&
+  printf "time,packet_cnt\n60,1\n120,2\n" >want && test_cmp want got &&
+  test_grep "4 packets read, 3 aggregated, 0 not IPv4, 0 malformed, 0 truncated, 1 late" st
+'
+test_expect_success 'a packet within the reorder window lands in its own interval' '
+  printf "line(100, P)\nline(125, P)\nline(119, P)\n" |
+    sed "s/P/ip4(\"1.2.3.4\", \"44.1.2.3\", udp(7, 9))/" | mkpcap 228 ro.pcap &&
+  ft-aggregate --quiet --interval 60 --reorder 10 -r ro.pcap | ft-cat -F csv --fields time,packet_cnt >got &&
+  printf "time,packet_cnt\n60,2\n120,1\n" >want && test_cmp want got
+'
+test_expect_success 'truncated captures are counted' '
+  echo "line($T, eth(ip4(\"1.2.3.4\", \"44.1.2.3\", tcp(1, 2))), 1500)" | mkpcap 1 tr.pcap &&
+  ft-aggregate -r tr.pcap 2>st >/dev/null && test_grep "1 truncated" st
+'
+
+test_expect_success '-w writes one complete file per interval in the STARDUST layout' '
+  printf "line(1613239200, P)\nline(1613239500, P)\nline(1613242800, P)\n" |
+    sed "s/P/ip4(\"1.2.3.4\", \"44.1.2.3\", udp(7, 9))/" | mkpcap 228 three.pcap &&
+  ft-aggregate --quiet -r three.pcap -w "ds/datasource=t/year=%Y/month=%m/day=%d/hour=%H/t_%s.ft4.avro" &&
+  (cd ds && find . -type f | sort) >files &&
+  cat >exp <<-\EOF &&
+	./datasource=t/year=2021/month=02/day=13/hour=18/t_1613239200.ft4.avro
+	./datasource=t/year=2021/month=02/day=13/hour=18/t_1613239500.ft4.avro
+	./datasource=t/year=2021/month=02/day=13/hour=19/t_1613242800.ft4.avro
+	EOF
+  test_cmp exp files &&
+  $PY -c "
+import avro.datafile, avro.io, glob
+fs = glob.glob(\"ds/*/*/*/*/*/*.avro\")
+assert len(fs) == 3
+for f in fs:
+    rows = list(avro.datafile.DataFileReader(open(f, \"rb\"), avro.io.DatumReader()))
+    assert len(rows) == 1 and rows[0][\"packet_cnt\"] == 1, (f, rows)
+"
+'
+test_expect_success '-w with %% keeps a literal percent sign' '
+  ft-aggregate --quiet -r three.pcap -w "pct/100%%_%s.avro" && test -f pct/100%_1613239200.avro
+'
+test_expect_success 'an unwritable -w path fails with a message' '
+  touch blocker &&
+  test_must_fail ft-aggregate --quiet -r three.pcap -w "blocker/x_%s.avro" 2>err &&
+  test_grep "^ft-aggregate: blocker" err
+'
+test_expect_success 'SIGTERM writes what was aggregated and exits 0' '
+  mkfifo fifo || exit 1
+  { ft-aggregate -r fifo -w "sig/x_%s.avro" 2>st; echo $? >rc; } &
+  exec 3>fifo &&
+  head -c 200 mix.pcap >&3 &&
+  sleep 1 && pkill -TERM -f "ft-aggregate -r fifo" &&
+  sleep 1 && exec 3>&- && wait &&
+  test "$(cat rc)" = 0 && ls sig/x_1613239200.avro && ! ls sig/*.tmp.* 2>/dev/null
+'
+test_done
