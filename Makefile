@@ -23,9 +23,9 @@ endif
 
 # Libraries every tool links (the shared codec); heavy ones per tool.
 BASE_LIBS  = -lavro -lsnappy -lz -lm
-LIBS_ft-aggregate = -lpcap
+LIBS_ft-aggregate = -lpcap -lmaxminddb
 LIBS_ft-upload    = -lcurl
-TEST_LIBS  = -lcmocka -lpcap $(BASE_LIBS)
+TEST_LIBS  = -lcmocka -lpcap -lmaxminddb $(BASE_LIBS)
 
 COMMON_SRC = $(wildcard common/*.c)
 COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
@@ -82,8 +82,8 @@ check-asan: deps
 bench: all $(AUX_BIN)
 	sh bench/run.sh $(BIN) $(BUILD)
 
-demo: deps all
-	sh scripts/demo.sh $(BIN)
+demo: deps all $(BUILD)/tests/tools/telescope-gen
+	sh scripts/demo.sh $(BIN) $(BUILD)
 
 lint-man:
 	mandoc -Tlint -Wwarning man/*.[0-9]

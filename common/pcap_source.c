@@ -1,7 +1,9 @@
 /* pcap_source.c - libpcap input (see pcap_source.h). */
 #include "pcap_source.h"
 
+#include <errno.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +91,15 @@ static int open_live(ft_pcap_source *s, int *why, ft_error *err)
         s->pc = NULL;
         return -1;
     }
+    /* With Linux TPACKET_V3 a blocking read on a quiet link may never
+     * return, so intervals would not rotate: read non-blocking and wait
+     * in poll() with our own timeout instead. */
+    if (pcap_setnonblock(s->pc, 1, ebuf) < 0 || pcap_get_selectable_fd(s->pc) < 0) {
+        ft_error_set(err, "%s: cannot read without blocking: %s", s->name, ebuf);
+        pcap_close(s->pc);
+        s->pc = NULL;
+        return -1;
+    }
     return 0;
 }
 
@@ -147,8 +158,15 @@ int ft_pcap_source_next(ft_pcap_source *s, ft_raw_packet *p, ft_error *err)
             p->data = data;
             return 1;
         }
-        if (rc == 0)
-            return 2; /* live timeout */
+        if (rc == 0) { /* live: nothing buffered; wait for the link */
+            struct pollfd pfd = {pcap_get_selectable_fd(s->pc), POLLIN, 0};
+            int n = poll(&pfd, 1, s->o.timeout_ms > 0 ? s->o.timeout_ms : 1000);
+            if (n < 0 && errno != EINTR)
+                return ft_error_set(err, "%s: poll: %s", s->name, strerror(errno));
+            if (n <= 0)
+                return 2; /* timed out (or a signal): caller checks clock */
+            continue;
+        }
         if (rc == PCAP_ERROR_BREAK) {
             if (s->o.iface)
                 return 0;

@@ -113,6 +113,8 @@ int ft_sink_flush(ft_sink *s, ft_error *err)
 
 int ft_sink_write(ft_sink *s, const void *buf, size_t n, ft_error *err)
 {
+    if (n == 0)
+        return 0;
     s->bytes += n;
     if (s->len + n > BUFSZ) {
         if (ft_sink_flush(s, err) < 0)
@@ -182,7 +184,11 @@ void ft_sink_abort(ft_sink *s)
 {
     if (!s)
         return;
-    if (s->tmp) {
+    if (!s->tmp) {
+        /* stdout: what was produced before the error is valid output and
+         * may already be partly on its way; pass the rest on too. */
+        ft_sink_flush(s, NULL);
+    } else {
         if (s->fd >= 0)
             close(s->fd);
         unlink(s->tmp);

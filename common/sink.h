@@ -4,7 +4,9 @@
  *
  * A file sink writes to "NAME.tmp.XXXXXX" in the same directory and
  * renames it to NAME in ft_sink_commit(); ft_sink_abort() (or a failed
- * commit) removes the temporary.  Either call frees the sink.
+ * commit) removes the temporary.  Either call frees the sink.  Aborting a
+ * stdout sink still passes on the bytes already written to it: a pipe
+ * reader gets every record produced before the error.
  */
 #ifndef FT_SINK_H
 #define FT_SINK_H

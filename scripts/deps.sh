@@ -2,8 +2,8 @@
 # Installs the Debian packages that building, testing and the demo need.
 # Idempotent: installs only what is missing, so reruns are quick and offline.
 set -eu
-PKGS="gcc make pkg-config libavro-dev avro-bin python3-avro libsnappy-dev
-zlib1g-dev libpcap-dev libcurl4-openssl-dev libcmocka-dev mandoc python3-snappy"
+PKGS="gcc make pkg-config tcpreplay iproute2 procps libavro-dev avro-bin python3-avro libsnappy-dev
+zlib1g-dev libpcap-dev libmaxminddb-dev libcurl4-openssl-dev libcmocka-dev mandoc python3-snappy"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
