@@ -10,6 +10,7 @@
 
 #include "aggregator.h"
 #include "cli.h"
+#include "geo_tags.h"
 #include "msg.h"
 #include "output.h"
 #include "parse.h"
@@ -17,7 +18,7 @@
 
 enum {
     OPT_INTERVAL = FT_OPT_OUTPUT_LAST, OPT_DST_PREFIX, OPT_REORDER, OPT_QUIET,
-    OPT_VERSION
+    OPT_VERSION, OPT_MAXMIND, OPT_NETACQ, OPT_PFX2AS
 };
 
 static const struct option longopts[] = {
@@ -28,6 +29,9 @@ static const struct option longopts[] = {
     {"interval", required_argument, NULL, OPT_INTERVAL},
     {"dst-prefix", required_argument, NULL, OPT_DST_PREFIX},
     {"reorder", required_argument, NULL, OPT_REORDER},
+    {"maxmind", required_argument, NULL, OPT_MAXMIND},
+    {"netacq", required_argument, NULL, OPT_NETACQ},
+    {"pfx2as", required_argument, NULL, OPT_PFX2AS},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -54,6 +58,14 @@ static void usage(void)
            "      --dst-prefix N    destination network mask, 16 or 24 (default 16)\n"
            "      --reorder SECS    how far a packet may lag the newest one and still\n"
            "                        land in its own interval (default 60)\n"
+           "\n"
+           "Tagging by source address (files may be gzip-compressed):\n"
+           "      --maxmind FILE    maxmind_continent/country from a MaxMind DB (.mmdb,\n"
+           "                        GeoIP2 or country_code layout) or a start,end,country\n"
+           "                        CSV of ranges\n"
+           "      --netacq FILE     netacq_continent/country, from the same kinds of file\n"
+           "      --pfx2as FILE     prefix2asn from a RouteViews prefix2as file or a\n"
+           "                        start,end,asn[,org] CSV; narrowest range wins\n"
            "\n"
            "Output (default: one stream to stdout):\n"
            "  -w, --write TEMPLATE  one file per interval; strftime conversions (UTC)\n"
@@ -113,6 +125,33 @@ static void print_stats(const ft_agg_stats *s, uint64_t dropped, int live)
                 ft_prog(), dropped);
 }
 
+/* Loads the tag databases named on the command line (before any packet is
+ * read, so a bad file stops the run at once); NULL when none is named. */
+static ft_geo_tags *load_tags(const char *paths[3], int quiet)
+{
+    static const char *const opt[3] = {"--maxmind", "--netacq", "--pfx2as"};
+    ft_error err;
+    if (!paths[0] && !paths[1] && !paths[2])
+        return NULL;
+    ft_geo_tags *g = ft_geo_tags_new(&err);
+    if (!g)
+        ft_die(FT_EXIT_DATA, "%s", err.msg);
+    for (int i = 0; i < 3; i++) {
+        if (!paths[i])
+            continue;
+        int rc = i < 2 ? ft_geo_tags_load_country(g, (enum ft_geo_db)i,
+                                                  paths[i], &err)
+                       : ft_geo_tags_load_asn(g, paths[i], &err);
+        if (rc < 0)
+            ft_die(FT_EXIT_DATA, "%s", err.msg);
+        if (!quiet)
+            fprintf(stderr, "%s: %s %s: %s\n", ft_prog(), opt[i], paths[i],
+                    i < 2 ? ft_geo_tags_describe_country(g, (enum ft_geo_db)i)
+                          : ft_geo_tags_describe_asn(g));
+    }
+    return g;
+}
+
 /* Joins the trailing arguments into one filter expression, as tcpdump. */
 static char *join_args(int n, char **v)
 {
@@ -138,6 +177,7 @@ int main(int argc, char **argv)
     ft_pcap_opts po = {.snaplen = 262144, .promisc = 1, .timeout_ms = 1000};
     char **files = calloc((size_t)argc + 1, sizeof *files);
     int quiet = 0;
+    const char *tag_paths[3] = {NULL, NULL, NULL}; /* maxmind, netacq, pfx2as */
     int64_t v;
 
     ft_cli_init(argv[0]);
@@ -182,8 +222,14 @@ int main(int argc, char **argv)
         case OPT_QUIET:
             quiet = 1;
             continue;
+        case OPT_MAXMIND:
+        case OPT_NETACQ:
+        case OPT_PFX2AS:
+            tag_paths[c - OPT_MAXMIND] = optarg;
+            continue;
         case 'h':
             usage();
+            free(files);
             return ft_close_stdout(FT_EXIT_OK);
         case OPT_VERSION:
             ft_version_exit();
@@ -193,6 +239,7 @@ int main(int argc, char **argv)
             ft_usage_error("%s", err.msg);
         if (rc == 0) {
             fprintf(stderr, "Try '%s --help'.\n", ft_prog());
+            free(files);
             return FT_EXIT_USAGE;
         }
     }
@@ -203,6 +250,12 @@ int main(int argc, char **argv)
     po.files = files;
     if (!po.iface && po.nfiles == 0)
         files[po.nfiles++] = "-";
+
+    ft_geo_tags *tags = load_tags(tag_paths, quiet);
+    if (tags) {
+        ao.tag = ft_geo_tags_tag;
+        ao.tag_ctx = tags;
+    }
 
     int why;
     ft_pcap_source *src = ft_pcap_source_open(&po, &why, &err);
@@ -260,6 +313,7 @@ int main(int argc, char **argv)
         status = FT_EXIT_DATA;
     }
     ft_pcap_source_close(src);
+    ft_geo_tags_free(tags);
     if (!quiet)
         print_stats(&st, dropped, po.iface != NULL);
     free(files);

@@ -11,6 +11,9 @@
 
 /* More than enough: intervals open at once is about reorder/interval + 2. */
 #define MAX_OPEN 64
+/* Packets are handed to a flow table in batches so its lookups can
+ * overlap their cache misses (flow_table.h). */
+#define BATCH 128
 
 typedef struct open_interval {
     int64_t start;
@@ -26,8 +29,21 @@ struct ft_agg {
     int64_t newest;         /* newest timestamp seen (seconds) */
     int64_t closed_before;  /* intervals starting before this are written */
     int have_packet;
+    size_t last_flows;      /* flows of the last closed interval */
+    ft_flow_table *batch_table;
+    int nbatch;
+    ft_packet batch[BATCH];
     ft_agg_stats st;
 };
+
+static int flush_batch(ft_agg *a, ft_error *err)
+{
+    if (a->nbatch == 0)
+        return 0;
+    int rc = ft_flow_table_add_many(a->batch_table, a->batch, (size_t)a->nbatch, err);
+    a->nbatch = 0;
+    return rc;
+}
 
 volatile char ft_agg_current_temp[4096];
 
@@ -110,11 +126,14 @@ static int emit_one(void *ctx, const ft4_record *rec, ft_error *err)
 /* Writes and frees the oldest open interval. */
 static int close_oldest(ft_agg *a, ft_error *err)
 {
+    if (flush_batch(a, err) < 0)
+        return -1;
     open_interval iv = a->open[0];
     memmove(&a->open[0], &a->open[1], (size_t)(a->nopen - 1) * sizeof a->open[0]);
     a->nopen--;
     a->closed_before = iv.start + a->o.interval;
     size_t flows = ft_flow_table_flows(iv.flows);
+    a->last_flows = flows;
     if (flows > a->st.peak_flows)
         a->st.peak_flows = flows;
     a->st.intervals++;
@@ -155,7 +174,7 @@ static int close_oldest(ft_agg *a, ft_error *err)
     return rc;
 }
 
-static size_t open_memory(const ft_agg *a)
+static size_t open_memory(ft_agg *a)
 {
     size_t m = 0;
     for (int i = 0; i < a->nopen; i++)
@@ -191,6 +210,12 @@ static ft_flow_table *interval_for(ft_agg *a, int64_t start, ft_error *err)
     ft_flow_table *t = ft_flow_table_new(a->o.dst_prefix, err);
     if (!t)
         return NULL;
+    /* The next interval is likely about as big as the last one: size the
+     * table once instead of doubling it all the way up. */
+    if (a->last_flows && ft_flow_table_reserve(t, a->last_flows, err) < 0) {
+        ft_flow_table_free(t);
+        return NULL;
+    }
     memmove(&a->open[i + 1], &a->open[i], (size_t)(a->nopen - i) * sizeof a->open[0]);
     a->open[i].start = start;
     a->open[i].flows = t;
@@ -231,8 +256,12 @@ int ft_agg_packet(ft_agg *a, const ft_raw_packet *p, ft_error *err)
         }
         return -1;
     }
-    if (ft_flow_table_add(t, &pk, err) < 0)
-        return -1;
+    if (t != a->batch_table || a->nbatch == BATCH) {
+        if (flush_batch(a, err) < 0)
+            return -1;
+        a->batch_table = t;
+    }
+    a->batch[a->nbatch++] = pk;
     a->st.aggregated++;
     if ((a->st.aggregated & 0xffff) == 0) {
         size_t m = open_memory(a);
@@ -251,6 +280,10 @@ int ft_agg_finish(ft_agg *a, ft_agg_stats *final, ft_error *err)
 {
     if (!a)
         return 0;
+    if (flush_batch(a, err) < 0) {
+        ft_agg_abort(a);
+        return -1;
+    }
     size_t m = open_memory(a);
     if (m > a->st.peak_memory)
         a->st.peak_memory = m;

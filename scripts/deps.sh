@@ -3,7 +3,7 @@
 # Idempotent: installs only what is missing, so reruns are quick and offline.
 set -eu
 PKGS="gcc make pkg-config tcpreplay iproute2 procps libavro-dev avro-bin python3-avro libsnappy-dev
-zlib1g-dev libpcap-dev libmaxminddb-dev libcurl4-openssl-dev libcmocka-dev mandoc python3-snappy"
+zlib1g-dev libpcap-dev libmaxminddb-dev libmaxmind-db-writer-perl libcurl4-openssl-dev libcmocka-dev mandoc python3-snappy"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
