@@ -18,7 +18,7 @@
 
 enum {
     OPT_INTERVAL = FT_OPT_OUTPUT_LAST, OPT_DST_PREFIX, OPT_REORDER, OPT_QUIET,
-    OPT_VERSION, OPT_MAXMIND, OPT_NETACQ, OPT_PFX2AS
+    OPT_VERSION, OPT_MAXMIND, OPT_NETACQ, OPT_PFX2AS, OPT_MAX_MEMORY
 };
 
 static const struct option longopts[] = {
@@ -32,6 +32,7 @@ static const struct option longopts[] = {
     {"maxmind", required_argument, NULL, OPT_MAXMIND},
     {"netacq", required_argument, NULL, OPT_NETACQ},
     {"pfx2as", required_argument, NULL, OPT_PFX2AS},
+    {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -58,6 +59,8 @@ static void usage(void)
            "      --dst-prefix N    destination network mask, 16 or 24 (default 16)\n"
            "      --reorder SECS    how far a packet may lag the newest one and still\n"
            "                        land in its own interval (default 60)\n"
+           "      --max-memory SIZE bound the memory of open intervals (e.g. 4G): over\n"
+           "                        it, intervals are written early (see the man page)\n"
            "\n"
            "Tagging by source address (files may be gzip-compressed):\n"
            "      --maxmind FILE    maxmind_continent/country from a MaxMind DB (.mmdb,\n"
@@ -120,6 +123,11 @@ static void print_stats(const ft_agg_stats *s, uint64_t dropped, int live)
             " files written, peak %zu flows per interval, peak %.1f MiB\n",
             ft_prog(), s->records, s->intervals, s->files, s->peak_flows,
             (double)s->peak_memory / (1024.0 * 1024.0));
+    if (s->early_closes || s->partial_flushes)
+        fprintf(stderr,
+                "%s: memory limit reached: %" PRIu64 " intervals written early, %"
+                PRIu64 " partial writes of an interval\n",
+                ft_prog(), s->early_closes, s->partial_flushes);
     if (live)
         fprintf(stderr, "%s: %" PRIu64 " packets dropped by the kernel\n",
                 ft_prog(), dropped);
@@ -222,6 +230,13 @@ int main(int argc, char **argv)
         case OPT_QUIET:
             quiet = 1;
             continue;
+        case OPT_MAX_MEMORY: {
+            uint64_t u;
+            if (ft_parse_size(optarg, 1 << 20, UINT64_MAX, &u, &err) < 0)
+                ft_usage_error("--max-memory: %s", err.msg);
+            ao.max_memory = (size_t)u;
+            continue;
+        }
         case OPT_MAXMIND:
         case OPT_NETACQ:
         case OPT_PFX2AS:

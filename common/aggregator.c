@@ -24,6 +24,7 @@ struct ft_agg {
     ft_agg_opts o;
     ft_output *stream;      /* stream mode */
     ft_output *file;        /* the interval file being written */
+    int64_t file_start;     /* ... and its interval */
     open_interval open[MAX_OPEN]; /* sorted by start */
     int nopen;
     int64_t newest;         /* newest timestamp seen (seconds) */
@@ -123,6 +124,46 @@ static int emit_one(void *ctx, const ft4_record *rec, ft_error *err)
     return 0;
 }
 
+/* Writes the flows of the interval starting at `start` (draining the
+ * table) to the stream or to that interval's file; `final` closes the
+ * file.  A file stays open between a memory-limit flush of an interval
+ * and its final write, so all its records land in one file. */
+static int emit_interval(ft_agg *a, int64_t start, ft_flow_table *flows,
+                         int final, ft_error *err)
+{
+    emit_ctx e = {a, a->stream};
+    if (a->o.template) {
+        if (!a->file) {
+            char path[4096];
+            if (ft_agg_expand_template(a->o.template, start, path, sizeof path) < 0)
+                return ft_error_set(err, "-w: template too long");
+            ft_output_opts oo = a->o.out;
+            oo.path = path;
+            oo.mkdirs = 1;
+            a->file = ft_output_open(&oo, err);
+            if (!a->file)
+                return -1;
+            a->file_start = start;
+            set_current_temp(ft_output_temp_path(a->file));
+        }
+        e.out = a->file;
+    }
+    int rc = ft_flow_table_emit(flows, start, a->o.tag, a->o.tag_ctx,
+                                emit_one, &e, err);
+    if (a->o.template && (rc < 0 || final)) {
+        if (rc == 0) {
+            rc = ft_output_close(a->file, err);
+            if (rc == 0)
+                a->st.files++;
+        } else {
+            ft_output_abort(a->file);
+        }
+        a->file = NULL;
+        set_current_temp(NULL);
+    }
+    return rc;
+}
+
 /* Writes and frees the oldest open interval. */
 static int close_oldest(ft_agg *a, ft_error *err)
 {
@@ -137,39 +178,7 @@ static int close_oldest(ft_agg *a, ft_error *err)
     if (flows > a->st.peak_flows)
         a->st.peak_flows = flows;
     a->st.intervals++;
-    emit_ctx e = {a, a->stream};
-    int rc = 0;
-    if (a->o.template) {
-        char path[4096];
-        if (ft_agg_expand_template(a->o.template, iv.start, path, sizeof path) < 0) {
-            ft_flow_table_free(iv.flows);
-            return ft_error_set(err, "-w: template too long");
-        }
-        ft_output_opts oo = a->o.out;
-        oo.path = path;
-        oo.mkdirs = 1;
-        a->file = ft_output_open(&oo, err);
-        if (!a->file) {
-            ft_flow_table_free(iv.flows);
-            return -1;
-        }
-        e.out = a->file;
-        set_current_temp(ft_output_temp_path(a->file));
-        rc = ft_flow_table_emit(iv.flows, iv.start, a->o.tag, a->o.tag_ctx,
-                                emit_one, &e, err);
-        if (rc == 0) {
-            rc = ft_output_close(a->file, err);
-            if (rc == 0)
-                a->st.files++;
-        } else {
-            ft_output_abort(a->file);
-        }
-        a->file = NULL;
-        set_current_temp(NULL);
-    } else {
-        rc = ft_flow_table_emit(iv.flows, iv.start, a->o.tag, a->o.tag_ctx,
-                                emit_one, &e, err);
-    }
+    int rc = emit_interval(a, iv.start, iv.flows, 1, err);
     ft_flow_table_free(iv.flows);
     return rc;
 }
@@ -180,6 +189,40 @@ static size_t open_memory(ft_agg *a)
     for (int i = 0; i < a->nopen; i++)
         m += ft_flow_table_memory(a->open[i].flows);
     return m;
+}
+
+/* Over --max-memory: write the oldest intervals before their reorder
+ * window ends (their late packets are then counted as late); if the one
+ * interval left is still too big, write its flows so far and start it
+ * afresh (a flow may then have several records in that interval). */
+static int enforce_memory(ft_agg *a, ft_error *err)
+{
+    if (flush_batch(a, err) < 0)
+        return -1;
+    while (a->nopen > 1 && open_memory(a) > a->o.max_memory) {
+        if (close_oldest(a, err) < 0)
+            return -1;
+        a->st.early_closes++;
+    }
+    if (a->nopen == 1 && open_memory(a) > a->o.max_memory) {
+        open_interval *iv = &a->open[0];
+        /* Its file stays open: no older interval may open after it. */
+        if (a->closed_before < iv->start)
+            a->closed_before = iv->start;
+        ft_flow_table *fresh = ft_flow_table_new(a->o.dst_prefix, err);
+        if (!fresh)
+            return -1;
+        size_t flows = ft_flow_table_flows(iv->flows);
+        if (flows > a->st.peak_flows)
+            a->st.peak_flows = flows;
+        int rc = emit_interval(a, iv->start, iv->flows, 0, err);
+        ft_flow_table_free(iv->flows);
+        iv->flows = fresh;
+        if (rc < 0)
+            return -1;
+        a->st.partial_flushes++;
+    }
+    return 0;
 }
 
 static int close_due(ft_agg *a, int64_t now, ft_error *err)
@@ -263,10 +306,12 @@ int ft_agg_packet(ft_agg *a, const ft_raw_packet *p, ft_error *err)
     }
     a->batch[a->nbatch++] = pk;
     a->st.aggregated++;
-    if ((a->st.aggregated & 0xffff) == 0) {
+    if ((a->st.aggregated & 0xfff) == 0) {
         size_t m = open_memory(a);
         if (m > a->st.peak_memory)
             a->st.peak_memory = m;
+        if (a->o.max_memory && m > a->o.max_memory && enforce_memory(a, err) < 0)
+            return -1;
     }
     return close_due(a, a->newest, err);
 }

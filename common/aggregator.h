@@ -16,6 +16,13 @@
  * Records of an interval are written in key order, so the same input
  * always gives the same bytes.
  *
+ * Memory limit (max_memory): when the open intervals hold more, the
+ * oldest are written before their reorder window ends; if the newest
+ * alone is over the limit, its flows so far are written and it starts
+ * afresh, so one key may have several records in that interval.  No
+ * packet is lost from the counts either way; both are counted in the
+ * statistics.
+ *
  * Ownership: ft_agg_finish() writes what is open and frees; ft_agg_abort()
  * removes temporaries and frees.  Both accept NULL.
  */
@@ -36,6 +43,7 @@ typedef struct ft_agg_opts {
     int reorder;          /* seconds a packet may lag the newest one */
     const char *template; /* per-interval file names, or NULL for a stream */
     ft_output_opts out;   /* format options; out.path is the stream's */
+    size_t max_memory;    /* bytes for open intervals; 0 = no limit */
     ft_flow_tag_fn tag;   /* may be NULL */
     void *tag_ctx;
 } ft_agg_opts;
@@ -52,6 +60,8 @@ typedef struct ft_agg_stats {
     uint64_t intervals;
     size_t peak_flows;    /* most flows in one interval */
     size_t peak_memory;   /* most bytes held by open intervals at once */
+    uint64_t early_closes;    /* intervals written early for max_memory */
+    uint64_t partial_flushes; /* an interval's flows written part-way */
 } ft_agg_stats;
 
 typedef struct ft_agg ft_agg;
