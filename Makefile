@@ -79,8 +79,15 @@ check-asan: deps
 	$(MAKE) BUILD=build-asan BIN=build-asan/bin SAN=1 CFLAGS='-O1 -g' test-progs
 	sh tests/run.sh build-asan/bin:build-asan
 
-bench: all $(AUX_BIN)
+# Benchmarks print ratios against baselines measured in the same run.
+bench: bench-codec bench-aggregate
+
+bench-codec: deps all $(AUX_BIN)
 	sh bench/run.sh $(BIN) $(BUILD)
+
+bench-aggregate: deps all $(AUX_BIN)
+	sh scripts/deps.sh bench
+	sh bench/aggregate.sh $(BIN) $(BUILD)
 
 demo: deps all $(BUILD)/tests/tools/telescope-gen
 	sh scripts/demo.sh $(BIN) $(BUILD)
@@ -98,7 +105,8 @@ install: all
 clean:
 	rm -rf build build-asan bin
 
-.PHONY: all deps check check-fast check-asan bench demo install clean \
+.PHONY: all deps check check-fast check-asan bench bench-codec bench-aggregate \
+        demo install clean \
         test-progs lint-man
 .SECONDARY:
 

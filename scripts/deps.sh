@@ -1,9 +1,15 @@
 #!/bin/sh
-# Installs the Debian packages that building, testing and the demo need.
-# Idempotent: installs only what is missing, so reruns are quick and offline.
+# Installs the Debian packages that building, testing and the demo need
+# (`sh scripts/deps.sh`), or those the benchmarks compare against
+# (`sh scripts/deps.sh bench`).  Idempotent: installs only what is
+# missing, so reruns are quick and need no network.
 set -eu
-PKGS="gcc make pkg-config tcpreplay iproute2 procps libavro-dev avro-bin python3-avro libsnappy-dev
-zlib1g-dev libpcap-dev libmaxminddb-dev libmaxmind-db-writer-perl libcurl4-openssl-dev libcmocka-dev mandoc python3-snappy"
+PKGS="gcc make pkg-config bc libavro-dev avro-bin python3-avro python3-snappy
+libsnappy-dev zlib1g-dev libpcap-dev libmaxminddb-dev libcurl4-openssl-dev
+libcmocka-dev libmaxmind-db-writer-perl mandoc tcpreplay iproute2 procps"
+if [ "${1:-}" = bench ]; then
+  PKGS="time bc nfdump softflowd argus-server"
+fi
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
