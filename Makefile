@@ -22,7 +22,7 @@ SAN_LDFLAGS = -fsanitize=address,undefined
 endif
 
 # Libraries every tool links (the shared codec); heavy ones per tool.
-BASE_LIBS  = -lavro -lsnappy -lz -lm
+BASE_LIBS  = -ldeflate -lavro -lsnappy -lz -lm -lpthread
 LIBS_ft-aggregate = -lpcap -lmaxminddb
 LIBS_ft-upload    = -lcurl
 TEST_LIBS  = -lcmocka -lpcap -lmaxminddb $(BASE_LIBS)

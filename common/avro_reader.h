@@ -1,21 +1,42 @@
 /*
  * avro_reader.h - FT4 records from an Avro object container file.
  *
- * Reads files written by any Avro library: codecs null, deflate, snappy;
- * the writer schema is resolved by field name (FT4-SPEC section 2): files
- * without spoofed/masscan counts read them as 0, common_pkt_sizes is
- * accepted for common_pktsizes, int is promoted to long, unknown writer
- * fields are skipped, a missing required field or a wrong type is refused
- * with a message naming the field.  Sync markers, block counts and block
- * sizes are checked; errors name the input and the block number
- * ("x.avro: block 3: truncated").
+ * Reads files written by any Avro library: codecs null, deflate, snappy
+ * (its CRC-32 checked).  The writer schema must be a record (any name);
+ * it is resolved by field name (avro_schema.h): files without
+ * spoofed/masscan counts read them as 0, common_pkt_sizes is accepted for
+ * common_pktsizes, int is promoted to long, unknown writer fields are
+ * skipped whatever their type.  A missing field or a wrong type is
+ * refused with a message naming the field; a writer long where FT4 has an
+ * int is a wrong type (Avro's resolution rules never demote long to int).
+ *
+ * Every block is checked: record count >= 0, stored size at most 128 MiB
+ * (refused before anything is allocated), at most 256 MiB decompressed,
+ * the sync marker equal to the header's, and exactly `count` records
+ * filling exactly its bytes.  Messages name the input, then where:
+ *   "x.avro: empty file"                  (0 bytes)
+ *   "x.avro: not an Avro file"            (no "Obj\x01")
+ *   "x.avro: header: truncated"           (also: "no avro.schema",
+ *                                          "unsupported codec 'xz'", ...)
+ *   "x.avro: schema: field 'src_ip' missing"
+ *   "x.avro: block 3: truncated"          (blocks numbered from 1)
+ *   "x.avro: block 3: bad sync marker"
+ *   "x.avro: block 3: record 7: array longer than 64 entries"
+ *                                         (records numbered from 1 in
+ *                                          their block)
+ *   "x.avro: block 3: 12 bytes left after the last record"
+ *   "x.avro: block 3: deflate: corrupt data", "...: snappy: crc mismatch"
+ * A file that ends cleanly after any block (or right after the header) is
+ * valid: Avro has no end marker.  After an error the reader only returns
+ * errors.
  *
  * Ownership: the reader borrows src (caller closes it after
- * ft_avro_reader_close()).
+ * ft_avro_reader_close(), which accepts NULL).
  */
 #ifndef FT_AVRO_READER_H
 #define FT_AVRO_READER_H
 
+#include "avro_schema.h"
 #include "datum.h"
 #include "error.h"
 #include "ft4.h"
@@ -31,11 +52,5 @@ ft_avro_reader *ft_avro_reader_open(ft_source *src, ft_error *err);
 /* 1 = a record, 0 = clean end of file, -1 = error. */
 int ft_avro_reader_next(ft_avro_reader *r, ft4_record *rec, ft_error *err);
 void ft_avro_reader_close(ft_avro_reader *r);
-
-/* Resolves a writer schema (JSON text) against FT4 into a decode plan.
- * Release with ft4_plan_release(). */
-int ft4_plan_from_json(const char *json, size_t len, ft4_plan *out,
-                       ft_error *err);
-void ft4_plan_release(ft4_plan *p);
 
 #endif

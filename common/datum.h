@@ -9,8 +9,8 @@
  *
  * A decode plan lists, in writer-schema order, what to do with each
  * writer field: store it into an ft4_record field or skip it.  The
- * canonical plan decodes our own schema; ft4_plan_from_schema() resolves a
- * foreign writer schema by field name (avro_schema.c).
+ * canonical plan decodes our own schema; ft4_plan_from_json() resolves a
+ * foreign writer schema by field name (avro_schema.h).
  */
 #ifndef FT_DATUM_H
 #define FT_DATUM_H
@@ -44,6 +44,9 @@ typedef struct ft4_plan {
     ft4_step step[FT4_PLAN_MAX_STEPS];
     /* 1 when the writer schema lacks spoofed/masscan counts (read as 0) */
     uint8_t zero_spoof_masscan;
+    /* 1 when the steps are the canonical ones (all 28, or the first 26
+     * with zero_spoof_masscan): ft4_decode then takes an unrolled path. */
+    uint8_t fast;
     void *schema; /* avro_schema_t owned by the plan, or NULL */
 } ft4_plan;
 

@@ -5,7 +5,7 @@
 # missing, so reruns are quick and need no network.
 set -eu
 PKGS="gcc make pkg-config bc libavro-dev avro-bin python3-avro python3-snappy
-libsnappy-dev zlib1g-dev libpcap-dev libmaxminddb-dev libcurl4-openssl-dev
+libsnappy-dev libdeflate-dev zlib1g-dev libpcap-dev libmaxminddb-dev libcurl4-openssl-dev
 libcmocka-dev libmaxmind-db-writer-perl mandoc tcpreplay iproute2 procps"
 if [ "${1:-}" = bench ]; then
   PKGS="time bc nfdump softflowd argus-server"
