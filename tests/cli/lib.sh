@@ -68,6 +68,51 @@ test_grep() {
   fi
 }
 
+# mkpcap LINKTYPE OUT: a real libpcap capture from tests/tools/pkt.py
+# expressions on stdin (one frame per line)
+mkpcap() {
+  $PY "$FT_TOP/tests/tools/pkt.py" | pcap-from-hex "$@"
+}
+
+# check_records WANT GOT: the JSON lines in GOT (ft-cat -F json) match the
+# expected objects in WANT (Python literals, one per line): same count,
+# every stated field equal
+check_records() {
+  $PY - "$1" "$2" <<-\PY
+	import ast, json, sys
+	want = [ast.literal_eval(l) for l in open(sys.argv[1]) if l.strip()]
+	got = [json.loads(l) for l in open(sys.argv[2])]
+	assert len(got) == len(want), "%d records, want %d: %s" % (len(got), len(want), got)
+	for i, (w, g) in enumerate(zip(want, got)):
+	    for k, v in w.items():
+	        assert g[k] == v, "record %d: %s = %r, want %r (%s)" % (i, k, g[k], v, g)
+	PY
+}
+
+# run_in_pty OUT CMD...: runs CMD on a pseudo-terminal (stdout is a tty),
+# writes what it printed to OUT and returns its exit status
+run_in_pty() {
+  $PY - "$@" <<-\PY
+	import os, pty, sys
+	out = sys.argv[1]
+	pid, fd = pty.fork()
+	if pid == 0:
+	    os.execvp(sys.argv[2], sys.argv[2:])
+	data = b""
+	while True:
+	    try:
+	        d = os.read(fd, 4096)
+	    except OSError:
+	        break
+	    if not d:
+	        break
+	    data += d
+	_, st = os.waitpid(pid, 0)
+	open(out, "wb").write(data.replace(b"\r\n", b"\n"))
+	sys.exit(os.WEXITSTATUS(st))
+	PY
+}
+
 test_done() {
   echo "1..$test_count"
   [ "$test_failed" -eq 0 ]

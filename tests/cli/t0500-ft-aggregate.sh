@@ -2,24 +2,8 @@
 # ft-aggregate: packets written by real libpcap to exact FT4 records.
 . "$(dirname "$0")/lib.sh"
 
-mkpcap() { # LINKTYPE OUT < pkt.py expressions
-  $PY "$FT_TOP/tests/tools/pkt.py" | pcap-from-hex "$@"
-}
 # json of every record, integers for addresses: one line per record
 records() { ft-cat -F json --ip-format int "$@"; }
-# checks that the JSON lines in $2 match the expected objects (python
-# literals, one per line) in $1: same count, every stated field equal
-check_records() {
-  $PY - "$1" "$2" <<-\PY
-	import ast, json, sys
-	want = [ast.literal_eval(l) for l in open(sys.argv[1]) if l.strip()]
-	got = [json.loads(l) for l in open(sys.argv[2])]
-	assert len(got) == len(want), "%d records, want %d: %s" % (len(got), len(want), got)
-	for i, (w, g) in enumerate(zip(want, got)):
-	    for k, v in w.items():
-	        assert g[k] == v, "record %d: %s = %r, want %r (%s)" % (i, k, g[k], v, g)
-	PY
-}
 
 T=1613239200
 cat >mix.txt <<MIX
