@@ -33,7 +33,7 @@ struct ft_agg {
     size_t last_flows;      /* flows of the last closed interval */
     ft_flow_table *batch_table;
     int nbatch;
-    ft_packet batch[BATCH];
+    ft_packet batch[BATCH + 1]; /* + 1: room for the packet being parsed */
     ft_agg_stats st;
 };
 
@@ -271,8 +271,9 @@ int ft_agg_packet(ft_agg *a, const ft_raw_packet *p, ft_error *err)
     a->st.packets++;
     if (p->caplen < p->wirelen)
         a->st.truncated++;
-    ft_packet pk;
-    int status = ft_packet_parse(p->dlt, p->data, p->caplen, &pk);
+    /* Parsed straight into the batch's next slot, not copied there. */
+    ft_packet *pk = &a->batch[a->nbatch];
+    int status = ft_packet_parse(p->dlt, p->data, p->caplen, pk);
     if (status == FT_PKT_NOT_IPV4) {
         a->st.non_ipv4++;
         return 0;
@@ -299,12 +300,21 @@ int ft_agg_packet(ft_agg *a, const ft_raw_packet *p, ft_error *err)
         }
         return -1;
     }
+    if (pk != &a->batch[a->nbatch]) { /* interval_for flushed the batch */
+        a->batch[a->nbatch] = *pk;
+        pk = &a->batch[a->nbatch];
+    }
     if (t != a->batch_table || a->nbatch == BATCH) {
-        if (flush_batch(a, err) < 0)
-            return -1;
+        /* full, or for another interval: flush the batch so far first */
+        if (a->nbatch) {
+            ft_packet keep = *pk;
+            if (flush_batch(a, err) < 0)
+                return -1;
+            a->batch[0] = keep;
+        }
         a->batch_table = t;
     }
-    a->batch[a->nbatch++] = pk;
+    a->nbatch++;
     a->st.aggregated++;
     if ((a->st.aggregated & 0xfff) == 0) {
         size_t m = open_memory(a);

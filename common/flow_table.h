@@ -63,6 +63,16 @@ void ft_flow_table_free(ft_flow_table *t);
  * fit for ft_flow_table_free. */
 int ft_flow_table_add(ft_flow_table *t, const ft_packet *p, ft_error *err);
 
+/* Adds `count` packets all identical to *p: the same result as `count`
+ * ft_flow_table_add calls (0 adds nothing), in constant time (apart from
+ * the occasional table or counter growth).  For converting FT2/FT3
+ * records, where one old record stands for packet_cnt packets: fill
+ * src/dst/proto/ports/ttl/ip_len/tcp_flags/spoofed/masscan from the old
+ * record, and tcp_hlen/tcp_win with its first-SYN length and window (used
+ * when proto is 6 and tcp_flags exactly 0x02, FT4-SPEC section 7). */
+int ft_flow_table_add_weighted(ft_flow_table *t, const ft_packet *p,
+                               uint64_t count, ft_error *err);
+
 /* Makes room for `flows` flows without further rehashing, e.g. the flow
  * count of the previous interval (a fresh or drained table starts small
  * and doubles).  -1 with err set when out of memory (table unchanged). */

@@ -110,37 +110,64 @@ static int vc_grow(ft_vcount **pm, size_t *mem)
     return 0;
 }
 
+/* v's count, made present (count 0 until the caller sets it) when new;
+ * NULL when growing failed (*pm unchanged). */
+static uint32_t *vc_ref(ft_vcount **pm, uint16_t v, size_t *mem)
+{
+    ft_vcount *m = *pm;
+    if (m->dense) {
+        if (!m->cnt[v])
+            m->n++;
+        return &m->cnt[v];
+    }
+    uint32_t i = vc_slot(m, v);
+    if (!m->cnt[i]) {
+        if ((m->n + 1) * 4 > m->cap * 3) {
+            if (vc_grow(pm, mem) < 0)
+                return NULL;
+            return vc_ref(pm, v, mem); /* the grown counter has room */
+        }
+        m->n++;
+        m->cnt[i + 1] = v;
+    }
+    return &m->cnt[i];
+}
+
 /* Counts are kept in 1 .. 2^32-1: one past 2^32-1 stores 1 and returns 1,
  * so the true count is stored + carries * (2^32 - 1) and 0 can keep
  * meaning "empty". */
 int ft_vcount_add(ft_vcount **pm, uint16_t v, size_t *mem)
 {
-    ft_vcount *m = *pm;
-    uint32_t *c;
-    if (m->dense) {
-        c = &m->cnt[v];
-        if (!*c)
-            m->n++;
-    } else {
-        uint32_t i = vc_slot(m, v);
-        if (!m->cnt[i]) {
-            if ((m->n + 1) * 4 > m->cap * 3) {
-                if (vc_grow(pm, mem) < 0)
-                    return -1;
-                m = *pm;
-                vc_put(m, v, 1);
-                return 0;
-            }
-            m->n++;
-            m->cnt[i + 1] = v;
-        }
-        c = &m->cnt[i];
-    }
+    uint32_t *c = vc_ref(pm, v, mem);
+    if (!c)
+        return -1;
     if (*c == UINT32_MAX) {
         *c = 1;
         return 1;
     }
     ++*c;
+    return 0;
+}
+
+int ft_vcount_add_n(ft_vcount **pm, uint16_t v, uint64_t n, uint64_t *carries,
+                    size_t *mem)
+{
+    uint32_t *c = vc_ref(pm, v, mem);
+    if (!c)
+        return -1;
+    /* stored + n = s + k * (2^32 - 1) with s in 1 .. 2^32-1, as n single
+     * adds leave it (a fresh value starts from stored 0). */
+    const uint64_t unit = UINT32_MAX;
+    uint64_t k = n / unit, s = *c + n % unit;
+    if (s > unit) {
+        s -= unit;
+        k++;
+    } else if (s == 0) { /* fresh value, n a multiple of the unit */
+        s = unit;
+        k--;
+    }
+    *c = (uint32_t)s;
+    *carries = k;
     return 0;
 }
 

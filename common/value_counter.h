@@ -36,6 +36,11 @@ ft_vcount *ft_vcount_new2(int bits, uint16_t a, uint32_t ca, uint16_t b,
  * wrapped from 2^32-1 to 0, 0 otherwise, -1 when out of memory (*m is then
  * unchanged). */
 int ft_vcount_add(ft_vcount **m, uint16_t v, size_t *mem);
+/* Adds n >= 1 to v's count: the same as n ft_vcount_add calls, with
+ * *carries set to the number of wraps they would report.  0, or -1 when
+ * out of memory (*m unchanged). */
+int ft_vcount_add_n(ft_vcount **m, uint16_t v, uint64_t n, uint64_t *carries,
+                    size_t *mem);
 uint32_t ft_vcount_distinct(const ft_vcount *m);
 /* Iterates the (value, count) pairs: start with *pos = 0; returns 0 at the
  * end.  Dense counters yield ascending values; hashed ones any order. */

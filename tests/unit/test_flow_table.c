@@ -1106,6 +1106,124 @@ static void test_add_many_same_as_add(void **state)
     ft_flow_table_free(many);
 }
 
+/* ft_flow_table_add_weighted(p, n) gives exactly what n ft_flow_table_add
+ * calls give: random flows, values and counts (0, small, and large enough
+ * to outgrow a simple slot), SYNs with any header length, non-IPv4. */
+static void test_weighted_same_as_add(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 6; round++) {
+        ft_flow_table *w = table(round % 2 ? 24 : 16), *one = table(round % 2 ? 24 : 16);
+        ft_error err;
+        uint64_t total = 0;
+        for (int i = 0; i < 3000; i++) {
+            uint32_t r = rnd();
+            int f = (int)(r % 40);
+            uint8_t proto = (uint8_t)(f % 4 == 3 ? 1 : f % 4 == 2 ? 17 : 6);
+            ft_packet p = pkt(A(9, 0, 0, 0) + (uint32_t)f % 13,
+                              A(44, 3, 0, 0) + (uint32_t)(f % 3) * 256,
+                              proto, 0, (uint16_t)(f % 5));
+            /* flows f < 20 keep one value set; the others vary */
+            uint32_t sp = f < 20 ? 1 : (uint32_t)(f - 18) * 3;
+            p.dst |= pick(256, sp);
+            p.ip_len = (uint16_t)(40 + pick(65536, sp));
+            p.ttl = (uint8_t)pick(256, sp);
+            if (proto == 6 || proto == 17)
+                p.src_port = pick(65536, sp);
+            if (proto == 6) {
+                p.tcp_flags = (uint8_t)(rnd() % 3 == 0 ? 2 : 0x10 | pick(4, sp));
+                p.tcp_hlen = (uint8_t)rnd(); /* converted FT3: any value */
+                p.tcp_win = (uint16_t)rnd();
+            }
+            p.spoofed = f % 7 == 0 || rnd() % 9 == 0;
+            p.masscan = f % 5 == 0 || rnd() % 11 == 0;
+            if (rnd() % 40 == 0)
+                p.status = FT_PKT_NOT_IPV4;
+            uint64_t n = rnd() % 3;
+            if (rnd() % 5 == 0)
+                n = rnd() % 300;
+            if (rnd() % 500 == 0)
+                n = 30000 + rnd() % 40000;
+            assert_int_equal(ft_flow_table_add_weighted(w, &p, n, &err), 0);
+            for (uint64_t k = 0; k < n; k++)
+                add(one, &p);
+            total += p.status == FT_PKT_IPV4 ? n : 0;
+        }
+        assert_int_equal(ft_flow_table_packets(w), total);
+        assert_int_equal(ft_flow_table_packets(w), ft_flow_table_packets(one));
+        assert_int_equal(ft_flow_table_flows(w), ft_flow_table_flows(one));
+        assert_int_equal(ft_flow_table_memory(w), ft_flow_table_memory(one));
+        sink a = {0}, b = {0};
+        emit(one, &a);
+        emit(w, &b);
+        assert_int_equal(a.n, b.n);
+        assert_true(a.n > 20);
+        for (size_t i = 0; i < a.n; i++)
+            assert_record(&b.r[i], &a.r[i]);
+        sink_free(&a);
+        sink_free(&b);
+        ft_flow_table_free(w);
+        ft_flow_table_free(one);
+    }
+}
+
+/* Counts past 2^16 (simple slot) and 2^32 (value counters) stay exact. */
+static void test_weighted_large_counts(void **state)
+{
+    (void)state;
+    const int64_t big = ((int64_t)1 << 32) + 7; /* > 2^32 - 1 */
+    ft_flow_table *t = table(16);
+    ft_error err;
+    ft_packet p = pkt(A(1, 2, 3, 4), A(44, 0, 0, 1), 6, 1000, 80);
+    p.tcp_flags = FT_TCP_SYN;
+    p.tcp_hlen = 44;
+    p.tcp_win = 29200;
+    p.spoofed = 1;
+    assert_int_equal(ft_flow_table_add_weighted(t, &p, (uint64_t)big, &err), 0);
+    ft_packet q = p; /* a second size and host, 2^32 + 9 packets */
+    q.ip_len = 60;
+    q.dst = A(44, 0, 0, 2);
+    q.tcp_hlen = 40;
+    q.spoofed = 0;
+    q.masscan = 1;
+    assert_int_equal(ft_flow_table_add_weighted(t, &q, (uint64_t)big + 2, &err), 0);
+    ft_packet s3 = p; /* and a third size, 3 packets */
+    s3.ip_len = 52;
+    assert_int_equal(ft_flow_table_add_weighted(t, &s3, 3, &err), 0);
+    add(t, &s3);
+    assert_int_equal(ft_flow_table_add_weighted(t, &s3, 0, &err), 0);
+    assert_int_equal(ft_flow_table_packets(t), 2 * big + 6);
+
+    ft4_record r = emit_one(t);
+    ft4_record want = expect(A(1, 2, 3, 4), A(44, 0, 0, 0), 80, 6, 2 * big + 6);
+    want.spoofed_packet_cnt = big + 4;
+    want.masscan_packet_cnt = big + 2;
+    want.uniq_dst_ips = 2;
+    want.first_syn_length = 44;
+    want.first_tcp_rwin = 29200;
+    want.uniq_pkt_sizes = 3;
+    want.uniq_ttls = want.uniq_src_ports = want.uniq_tcp_flags = 1;
+    ARR(want, FT4_A_PKTSIZES, 40, 60);
+    ARR(want, FT4_A_PKTSIZE_FREQS, big, big + 2);
+    ARR(want, FT4_A_TTLS, 64);
+    ARR(want, FT4_A_TTL_FREQS, 2 * big + 6);
+    ARR(want, FT4_A_SRCPORTS, 1000);
+    ARR(want, FT4_A_SRCPORT_FREQS, 2 * big + 6);
+    ARR(want, FT4_A_TCPFLAGS, 2);
+    ARR(want, FT4_A_TCPFLAG_FREQS, 2 * big + 6);
+    assert_record(&r, &want);
+
+    /* a flow born with more packets than a simple slot holds */
+    p.tcp_flags = 0x12;
+    assert_int_equal(ft_flow_table_add_weighted(t, &p, 70000, &err), 0);
+    r = emit_one(t);
+    assert_int_equal(r.packet_cnt, 70000);
+    assert_int_equal(r.spoofed_packet_cnt, 70000);
+    assert_int_equal(r.first_syn_length, 0);
+    assert_int_equal(r.arr[FT4_A_TCPFLAG_FREQS].v[0], 70000);
+    ft_flow_table_free(t);
+}
+
 static void test_reserve(void **state)
 {
     (void)state;
@@ -1155,6 +1273,8 @@ int main(void)
         cmocka_unit_test(test_random_against_model),
         cmocka_unit_test(test_add_many_same_as_add),
         cmocka_unit_test(test_reserve),
+        cmocka_unit_test(test_weighted_same_as_add),
+        cmocka_unit_test(test_weighted_large_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -133,6 +133,76 @@ static void test_vcount_wrap(void **state)
     assert_int_equal(mem, 0);
 }
 
+/* ft_vcount_add_n(v, n) leaves what n ft_vcount_add calls leave, through
+ * growth and the switch to dense, and reports their wraps. */
+static void test_vcount_add_n_same_as_add(void **state)
+{
+    (void)state;
+    static uint64_t want[65536];
+    uint32_t r = 12345;
+    for (int bits = 8; bits <= 16; bits += 8) {
+        size_t mem_a = 0, mem_b = 0;
+        ft_vcount *a = ft_vcount_new2(bits, 5, 3, 6, 2, &mem_a);
+        ft_vcount *b = ft_vcount_new2(bits, 5, 3, 6, 2, &mem_b);
+        uint32_t dom = (uint32_t)1 << bits;
+        for (int i = 0; i < 30000; i++) {
+            r = r * 1103515245u + 12345u;
+            uint16_t v = (uint16_t)((r >> 8) % (i < 15000 ? 200 : dom));
+            uint64_t n = 1 + (r >> 24) % 40, carries = 7;
+            assert_int_equal(ft_vcount_add_n(&a, v, n, &carries, &mem_a), 0);
+            assert_int_equal(carries, 0);
+            for (uint64_t k = 0; k < n; k++)
+                assert_int_equal(ft_vcount_add(&b, v, &mem_b), 0);
+            assert_int_equal(ft_vcount_distinct(a), ft_vcount_distinct(b));
+            assert_int_equal(ft_vcount_is_dense(a), ft_vcount_is_dense(b));
+            assert_int_equal(mem_a, mem_b);
+        }
+        assert_true(ft_vcount_is_dense(a));
+        dump(b, want);
+        dump(a, got);
+        assert_memory_equal(got, want, sizeof got);
+        ft_vcount_free(a, &mem_a);
+        ft_vcount_free(b, &mem_b);
+        assert_int_equal(mem_a, 0);
+        assert_int_equal(mem_b, 0);
+    }
+}
+
+/* Large n: stored count in 1 .. 2^32-1, the rest as carries of 2^32-1. */
+static void test_vcount_add_n_wrap(void **state)
+{
+    (void)state;
+    const uint64_t U = UINT32_MAX;
+    size_t mem = 0;
+    uint64_t k;
+    ft_vcount *m = ft_vcount_new2(16, 1, UINT32_MAX - 1, 2, 1, &mem);
+    /* as 5 single adds: U-1 -> U, wrap to 1, 2, 3, 4 */
+    assert_int_equal(ft_vcount_add_n(&m, 1, 5, &k, &mem), 0);
+    assert_int_equal(k, 1);
+    assert_int_equal(ft_vcount_add_n(&m, 3, U, &k, &mem), 0); /* fresh */
+    assert_int_equal(k, 0);
+    assert_int_equal(ft_vcount_add_n(&m, 4, 2 * U, &k, &mem), 0);
+    assert_int_equal(k, 1);
+    assert_int_equal(ft_vcount_add_n(&m, 5, 3 * U + 2, &k, &mem), 0);
+    assert_int_equal(k, 3);
+    assert_int_equal(ft_vcount_add_n(&m, 2, U - 1, &k, &mem), 0);
+    assert_int_equal(k, 0); /* 1 + U-1 = U: stored, no wrap */
+    assert_int_equal(ft_vcount_add_n(&m, 2, 1, &k, &mem), 0);
+    assert_int_equal(k, 1);
+    assert_int_equal(ft_vcount_add_n(&m, 6, UINT64_MAX, &k, &mem), 0);
+    assert_int_equal(k, UINT64_MAX / U - 1); /* U divides 2^64-1 */
+    dump(m, got);
+    assert_int_equal(got[1], 4);
+    assert_int_equal(got[2], 1);
+    assert_int_equal(got[3], U);
+    assert_int_equal(got[4], U);
+    assert_int_equal(got[5], 2);
+    assert_int_equal(got[6], U);
+    assert_int_equal(ft_vcount_distinct(m), 6);
+    ft_vcount_free(m, &mem);
+    assert_int_equal(mem, 0);
+}
+
 static void hostset_run(int bits, uint32_t n, uint32_t bitmap_after)
 {
     size_t mem = 0;
@@ -207,6 +277,8 @@ int main(void)
         cmocka_unit_test(test_vcount_16),
         cmocka_unit_test(test_vcount_dense_ascending),
         cmocka_unit_test(test_vcount_wrap),
+        cmocka_unit_test(test_vcount_add_n_same_as_add),
+        cmocka_unit_test(test_vcount_add_n_wrap),
         cmocka_unit_test(test_hostset_16),
         cmocka_unit_test(test_hostset_24),
         cmocka_unit_test(test_hostset_zero),
