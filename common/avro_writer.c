@@ -466,16 +466,19 @@ int ft_avro_writer_put(ft_avro_writer *w, const ft4_record *r, ft_error *err)
                                 ft_sink_name(w->out),
                                 ft4_fields[FT4_F_MAXMIND_CONTINENT + i].name,
                                 FT4_TAG_MAX);
-    size_t n = ft4_encode(r, w->rec);
+    /* Encode in place (raw_cap leaves FT4_ENCODED_MAX of room); only a
+     * record that starts the next block is moved. */
     job *j = &w->jobs[w->submitted % (uint64_t)w->njobs];
+    size_t n = ft4_encode(r, j->raw + j->raw_len);
     if (j->raw_len && j->raw_len + n > w->block_bytes) {
+        memcpy(w->rec, j->raw + j->raw_len, n);
         if (submit(w, err) < 0) {
             w->failed = 1;
             return -1;
         }
         j = &w->jobs[w->submitted % (uint64_t)w->njobs];
+        memcpy(j->raw + j->raw_len, w->rec, n);
     }
-    memcpy(j->raw + j->raw_len, w->rec, n);
     j->raw_len += n;
     j->count++;
     return 0;

