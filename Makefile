@@ -80,10 +80,13 @@ check-asan: deps
 	sh tests/run.sh build-asan/bin:build-asan
 
 # Benchmarks print ratios against baselines measured in the same run.
-bench: bench-codec bench-aggregate
+bench: bench-codec bench-aggregate bench-filter
 
 bench-codec: deps all $(AUX_BIN)
 	sh bench/run.sh $(BIN) $(BUILD)
+
+bench-filter: deps all $(AUX_BIN)
+	sh bench/filter_bench.sh $(BIN) $(BUILD)
 
 bench-aggregate: deps all $(AUX_BIN)
 	sh scripts/deps.sh bench
@@ -106,6 +109,7 @@ clean:
 	rm -rf build build-asan bin
 
 .PHONY: all deps check check-fast check-asan bench bench-codec bench-aggregate \
+        bench-filter \
         demo install clean \
         test-progs lint-man
 .SECONDARY:
