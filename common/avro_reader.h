@@ -10,10 +10,10 @@
  * refused with a message naming the field; a writer long where FT4 has an
  * int is a wrong type (Avro's resolution rules never demote long to int).
  *
- * Every block is checked: record count >= 0, stored size at most 128 MiB
- * (refused before anything is allocated), at most 256 MiB decompressed,
- * the sync marker equal to the header's, and exactly `count` records
- * filling exactly its bytes.  Messages name the input, then where:
+ * The container layer (avro_container.h) checks every block: record count
+ * >= 0, stored size at most 128 MiB (refused before anything is
+ * allocated), at most 256 MiB decompressed, the sync marker equal to the
+ * header's; here, exactly `count` records must fill exactly its bytes.  Messages name the input, then where:
  *   "x.avro: empty file"                  (0 bytes)
  *   "x.avro: not an Avro file"            (no "Obj\x01")
  *   "x.avro: header: truncated"           (also: "no avro.schema",
@@ -36,14 +36,12 @@
 #ifndef FT_AVRO_READER_H
 #define FT_AVRO_READER_H
 
+#include "avro_container.h" /* FT_AVRO_MAGIC */
 #include "avro_schema.h"
 #include "datum.h"
 #include "error.h"
 #include "ft4.h"
 #include "source.h"
-
-/* Avro object container magic: "Obj" 0x01 */
-#define FT_AVRO_MAGIC "Obj\x01"
 
 typedef struct ft_avro_reader ft_avro_reader;
 
