@@ -82,20 +82,11 @@ static void usage(void)
            "      --version         print the version\n");
 }
 
-static volatile sig_atomic_t stop_requested;
 static ft_pcap_source *volatile live_src;
 
-static void on_signal(int sig)
+/* First SIGINT/SIGTERM: make a blocked capture read return. */
+static void break_capture(void)
 {
-    if (stop_requested) {
-        /* Second signal: abort now, leaving no temporary behind. */
-        if (ft_agg_current_temp[0])
-            unlink((const char *)ft_agg_current_temp);
-        signal(sig, SIG_DFL);
-        raise(sig);
-        return;
-    }
-    stop_requested = 1;
     ft_pcap_source_break(live_src);
 }
 
@@ -280,12 +271,7 @@ int main(int argc, char **argv)
         ft_die(FT_EXIT_DATA, "%s", err.msg);
     }
     live_src = src;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    ft_cli_graceful_stop(break_capture);
 
     ft_agg *agg = ft_agg_new(&ao, &err);
     if (!agg)
@@ -296,9 +282,9 @@ int main(int argc, char **argv)
     int status = FT_EXIT_OK, rc = 0;
     ft_raw_packet pkt;
     uint64_t n = 0;
-    while (!stop_requested && (rc = ft_pcap_source_next(src, &pkt, &err)) != 0) {
+    while (!ft_stop_requested && (rc = ft_pcap_source_next(src, &pkt, &err)) != 0) {
         if (rc < 0) {
-            if (stop_requested) /* the read was interrupted by the signal */
+            if (ft_stop_requested) /* the read was interrupted by the signal */
                 rc = 0;
             break;
         }

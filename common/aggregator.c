@@ -46,51 +46,6 @@ static int flush_batch(ft_agg *a, ft_error *err)
     return rc;
 }
 
-volatile char ft_agg_current_temp[4096];
-
-/* Publishes the temporary's path for a signal handler: the first byte is
- * written last, so the handler sees either "" or a whole path. */
-static void set_current_temp(const char *p)
-{
-    size_t n = p ? strlen(p) : 0;
-    ft_agg_current_temp[0] = '\0';
-    if (n == 0 || n >= sizeof ft_agg_current_temp)
-        return;
-    for (size_t i = 1; i <= n; i++)
-        ft_agg_current_temp[i] = p[i < n ? i : n];
-    ft_agg_current_temp[0] = p[0];
-}
-
-int ft_agg_expand_template(const char *tmpl, int64_t start, char *buf,
-                           size_t cap)
-{
-    char pre[4096];
-    size_t n = 0;
-    for (const char *p = tmpl; *p; p++) {
-        if (n + 24 >= sizeof pre)
-            return -1;
-        if (p[0] == '%' && p[1] == 's') {
-            n += (size_t)snprintf(pre + n, sizeof pre - n, "%lld", (long long)start);
-            p++;
-        } else if (p[0] == '%' && p[1] == '%') {
-            pre[n++] = '%';
-            pre[n++] = '%';
-            p++;
-        } else {
-            pre[n++] = *p;
-        }
-    }
-    pre[n] = '\0';
-    time_t t = (time_t)start;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm))
-        return -1;
-    size_t len = strftime(buf, cap, pre, &tm);
-    if (len == 0 && pre[0] != '\0')
-        return -1;
-    return 0;
-}
-
 ft_agg *ft_agg_new(const ft_agg_opts *o, ft_error *err)
 {
     ft_agg *a = calloc(1, sizeof *a);
@@ -135,7 +90,7 @@ static int emit_interval(ft_agg *a, int64_t start, ft_flow_table *flows,
     if (a->o.template) {
         if (!a->file) {
             char path[4096];
-            if (ft_agg_expand_template(a->o.template, start, path, sizeof path) < 0)
+            if (ft_expand_template(a->o.template, start, path, sizeof path) < 0)
                 return ft_error_set(err, "-w: template too long");
             ft_output_opts oo = a->o.out;
             oo.path = path;
@@ -144,7 +99,6 @@ static int emit_interval(ft_agg *a, int64_t start, ft_flow_table *flows,
             if (!a->file)
                 return -1;
             a->file_start = start;
-            set_current_temp(ft_output_temp_path(a->file));
         }
         e.out = a->file;
     }
@@ -159,7 +113,6 @@ static int emit_interval(ft_agg *a, int64_t start, ft_flow_table *flows,
             ft_output_abort(a->file);
         }
         a->file = NULL;
-        set_current_temp(NULL);
     }
     return rc;
 }

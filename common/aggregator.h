@@ -77,14 +77,4 @@ int ft_agg_finish(ft_agg *a, ft_agg_stats *final, ft_error *err);
 void ft_agg_abort(ft_agg *a);
 const ft_agg_stats *ft_agg_get_stats(const ft_agg *a);
 
-/* Expands a -w template for an interval start: strftime conversions in
- * UTC plus %s for the start in Unix seconds.  -1 if the result does not
- * fit in buf. */
-int ft_agg_expand_template(const char *tmpl, int64_t start, char *buf,
-                           size_t cap);
-
-/* Path of the temporary file being written right now, or "" - kept in a
- * static buffer so a signal handler may unlink it. */
-extern volatile char ft_agg_current_temp[4096];
-
 #endif

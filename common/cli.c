@@ -5,12 +5,51 @@
 
 #include "ft4.h"
 #include "msg.h"
+#include "sink.h"
+
+volatile sig_atomic_t ft_stop_requested;
+static void (*first_hook)(void);
+
+static void die_cleanly(int sig)
+{
+    ft_sink_unlink_temporaries();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void graceful(int sig)
+{
+    if (ft_stop_requested)
+        die_cleanly(sig);
+    ft_stop_requested = 1;
+    if (first_hook)
+        first_hook();
+}
+
+static void install_handler(int sig, void (*fn)(int))
+{
+    struct sigaction sa;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    sa.sa_handler = fn;
+    sigaction(sig, &sa, NULL);
+}
 
 void ft_cli_init(const char *argv0)
 {
     ft_msg_init(argv0);
     /* A parent may have ignored SIGPIPE; a closed pipe must end us quietly. */
     signal(SIGPIPE, SIG_DFL);
+    install_handler(SIGINT, die_cleanly);
+    install_handler(SIGTERM, die_cleanly);
+    install_handler(SIGHUP, die_cleanly);
+}
+
+void ft_cli_graceful_stop(void (*on_first)(void))
+{
+    first_hook = on_first;
+    install_handler(SIGINT, graceful);
+    install_handler(SIGTERM, graceful);
 }
 
 void ft_print_fields(FILE *fp)

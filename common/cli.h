@@ -1,14 +1,25 @@
 /*
  * cli.h - start-up shared by every command: program name for messages,
- * SIGPIPE restored so `ft-cat big.avro | head` ends quietly, and the
- * --help-fields listing.
+ * SIGPIPE restored so `ft-cat big.avro | head` ends quietly, signals that
+ * never leave a temporary output file behind, and the --help-fields
+ * listing.
  */
 #ifndef FT_CLI_H
 #define FT_CLI_H
 
+#include <signal.h>
 #include <stdio.h>
 
+/* Also installs the default for SIGINT, SIGTERM and SIGHUP: remove every
+ * temporary output file (sink.h) and end by that signal. */
 void ft_cli_init(const char *argv0);
+
+/* For tools that stop gracefully (ft-aggregate): the first SIGINT or
+ * SIGTERM sets ft_stop_requested and calls on_first (may be NULL; it must
+ * be async-signal-safe); a second one ends the process as above.  System
+ * calls are interrupted (no SA_RESTART) so a blocked read returns. */
+extern volatile sig_atomic_t ft_stop_requested;
+void ft_cli_graceful_stop(void (*on_first)(void));
 /* Prints every FT4 field with its type and meaning (--help-fields). */
 void ft_print_fields(FILE *fp);
 

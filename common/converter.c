@@ -292,35 +292,6 @@ static void set_tag(ft_conv *c, ft4_tag *t, uint16_t id)
         *t = c->tags[id];
 }
 
-/* The file name of an interval: the template's strftime conversions in
- * UTC, %s as the start in Unix seconds (glibc's own %s would read the
- * broken-down time as local time).  This is ft_agg_expand_template's
- * contract; aggregator.o cannot be linked here, as it pulls in libpcap
- * (packet.o), which ft-convert does not link.  -1 when it does not fit. */
-static int expand_name(const char *tmpl, int64_t start, char *buf, size_t cap)
-{
-    char fmt[4096], secs[24];
-    size_t n = 0, k = (size_t)snprintf(secs, sizeof secs, "%lld", (long long)start);
-    for (const char *p = tmpl; *p; p++) {
-        int is_s = p[0] == '%' && p[1] == 's';
-        size_t add = is_s ? k : (p[0] == '%' && p[1] ? 2 : 1);
-        if (n + add >= sizeof fmt)
-            return -1;
-        if (is_s)
-            memcpy(fmt + n, secs, k);
-        else
-            memcpy(fmt + n, p, add);
-        n += add;
-        p += is_s || add == 2;
-    }
-    fmt[n] = '\0';
-    time_t t = (time_t)start;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm))
-        return -1;
-    return strftime(buf, cap, fmt, &tm) == 0 && fmt[0] ? -1 : 0;
-}
-
 typedef struct emit_ctx {
     ft_conv *c;
     ft_output *out;
@@ -369,7 +340,7 @@ static int write_interval(ft_conv *c, interval *v, ft_error *err)
     ft_output *file = NULL;
     if (c->o.template) {
         char path[4096];
-        if (expand_name(c->o.template, v->start, path, sizeof path) < 0)
+        if (ft_expand_template(c->o.template, v->start, path, sizeof path) < 0)
             return ft_error_set(err, "-w: template too long");
         ft_output_opts oo = c->o.out;
         oo.path = path;

@@ -39,7 +39,7 @@
  *
  * Output: one stream (opened by ft_conv_new, so no input still gives a
  * valid empty stream) or, with a template, one file per interval
- * (as ft_agg_expand_template; written under a temporary name, renamed when
+ * (as ft_expand_template in output.h; written under a temporary name, renamed when
  * complete).
  *
  * Ownership: ft_conv_finish() writes what is open, closes the output and

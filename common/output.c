@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "framed.h"
 #include "parse.h"
@@ -386,4 +387,26 @@ uint64_t ft_output_records(const ft_output *out) { return out->records; }
 const char *ft_output_temp_path(const ft_output *out)
 {
     return ft_sink_temp_path(out->sink);
+}
+
+int ft_expand_template(const char *tmpl, int64_t start, char *buf, size_t cap)
+{
+    char fmt[4096], secs[24];
+    size_t k = (size_t)snprintf(secs, sizeof secs, "%lld", (long long)start);
+    size_t n = 0;
+    for (const char *p = tmpl; *p; p++) {
+        int is_s = p[0] == '%' && p[1] == 's';
+        size_t add = is_s ? k : (p[0] == '%' && p[1] ? 2 : 1);
+        if (n + add >= sizeof fmt)
+            return -1;
+        memcpy(fmt + n, is_s ? secs : p, add);
+        n += add;
+        p += is_s || add == 2;
+    }
+    fmt[n] = '\0';
+    time_t t = (time_t)start;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm))
+        return -1;
+    return strftime(buf, cap, fmt, &tm) == 0 && fmt[0] ? -1 : 0;
 }

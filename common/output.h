@@ -80,6 +80,12 @@ uint64_t ft_output_records(const ft_output *out);
 /* The temporary file being written (NULL for stdout). */
 const char *ft_output_temp_path(const ft_output *out);
 
+/* Expands a per-interval file template for an interval start: strftime
+ * conversions in UTC, plus %s for the start in Unix seconds (glibc's own
+ * %s would read the broken-down time as local time) and %% for a percent
+ * sign.  -1 when the result does not fit in cap bytes. */
+int ft_expand_template(const char *tmpl, int64_t start, char *buf, size_t cap);
+
 /* Formats one field of r as text (addresses, time per o; arrays as
  * [a,b]; json: strings quoted). Returns the length written (buf holds
  * at least FT_VALUE_MAX bytes). Used by tools that print single values. */

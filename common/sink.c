@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +12,46 @@
 
 #define BUFSZ (256 * 1024)
 
+/* The temporaries of open file sinks, for a signal handler to remove.  A
+ * slot's path is written before its flag is set and the flag cleared
+ * before the file is renamed or removed, so a handler sees whole paths. */
+#define MAX_TEMPS 16
+#define TEMP_PATH_MAX 4096
+static char temp_path[MAX_TEMPS][TEMP_PATH_MAX];
+static volatile sig_atomic_t temp_live[MAX_TEMPS];
+
+static int temp_register(const char *path)
+{
+    size_t n = strlen(path);
+    if (n >= TEMP_PATH_MAX)
+        return -1;
+    for (int i = 0; i < MAX_TEMPS; i++)
+        if (!temp_live[i]) {
+            memcpy(temp_path[i], path, n + 1);
+            temp_live[i] = 1;
+            return i;
+        }
+    return -1; /* more than MAX_TEMPS at once: not removed on a signal */
+}
+
+static void temp_forget(int slot)
+{
+    if (slot >= 0)
+        temp_live[slot] = 0;
+}
+
+void ft_sink_unlink_temporaries(void)
+{
+    for (int i = 0; i < MAX_TEMPS; i++)
+        if (temp_live[i])
+            unlink(temp_path[i]);
+}
+
 struct ft_sink {
     char *name;   /* final name, or "(stdout)" */
     char *tmp;    /* temporary path, NULL for stdout */
     int fd;
+    int temp_slot; /* in temp_path[], or -1 */
     unsigned char *buf;
     size_t len;
     uint64_t bytes;
@@ -61,6 +98,7 @@ ft_sink *ft_sink_open(const char *path, int mkdirs, ft_error *err)
     if (!path || strcmp(path, "-") == 0) {
         s->name = strdup("(stdout)");
         s->fd = STDOUT_FILENO;
+        s->temp_slot = -1;
         if (!s->name)
             goto oom;
         return s;
@@ -79,6 +117,7 @@ ft_sink *ft_sink_open(const char *path, int mkdirs, ft_error *err)
         ft_error_set(err, "%s: %s", path, strerror(errno));
         goto fail;
     }
+    s->temp_slot = temp_register(s->tmp);
     /* mkstemp makes 0600; give the file the mode a plain creat() would. */
     mode_t um = umask(0);
     umask(um);
@@ -171,6 +210,8 @@ int ft_sink_commit(ft_sink *s, ft_error *err)
         return -1;
     }
     s->fd = -1;
+    temp_forget(s->temp_slot);
+    s->temp_slot = -1;
     if (rename(s->tmp, s->name) < 0) {
         ft_error_set(err, "%s: %s", s->name, strerror(errno));
         ft_sink_abort(s);
@@ -189,6 +230,7 @@ void ft_sink_abort(ft_sink *s)
          * may already be partly on its way; pass the rest on too. */
         ft_sink_flush(s, NULL);
     } else {
+        temp_forget(s->temp_slot);
         if (s->fd >= 0)
             close(s->fd);
         unlink(s->tmp);

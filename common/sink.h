@@ -36,6 +36,10 @@ uint64_t ft_sink_bytes(const ft_sink *s);
  * handlers that must remove it. */
 const char *ft_sink_temp_path(const ft_sink *s);
 
+/* Removes every temporary file of the sinks still open.  Async-signal-
+ * safe: for handlers that end the process (cli.c). */
+void ft_sink_unlink_temporaries(void);
+
 /* Creates the parent directories of path (mkdir -p of its dirname). */
 int ft_mkdirs_for(const char *path, ft_error *err);
 

@@ -153,4 +153,13 @@ test_expect_success 'a terminal gets a text table by default' '
   run_in_pty out ft-cat --fields src_ip two.avro &&
   printf "src_ip\n1.0.185.133\n193.29.14.110\n" >exp && test_cmp exp out
 '
+test_expect_success 'SIGTERM leaves neither the output file nor its temporary' '
+  mkfifo in.fifo || exit 1
+  ft-cat -w sig.avro in.fifo 2>err &
+  pid=$!
+  exec 3>in.fifo && head -c 300 two.avro >&3 && sleep 1 &&
+  ls sig.avro.tmp.* >/dev/null && kill -TERM $pid; wait $pid; rc=$?
+  exec 3>&-
+  test $rc = 143 && ! test -e sig.avro && ! ls sig.avro.tmp.* 2>/dev/null
+'
 test_done
