@@ -80,10 +80,13 @@ check-asan: deps
 	sh tests/run.sh build-asan/bin:build-asan
 
 # Benchmarks print ratios against baselines measured in the same run.
-bench: bench-codec bench-aggregate bench-filter
+bench: bench-codec bench-aggregate bench-filter bench-convert
 
 bench-codec: deps all $(AUX_BIN)
 	sh bench/run.sh $(BIN) $(BUILD)
+
+bench-convert: deps all $(AUX_BIN)
+	sh bench/convert_bench.sh $(BIN) $(BUILD)
 
 bench-filter: deps all $(AUX_BIN)
 	sh bench/filter_bench.sh $(BIN) $(BUILD)
@@ -109,7 +112,7 @@ clean:
 	rm -rf build build-asan bin
 
 .PHONY: all deps check check-fast check-asan bench bench-codec bench-aggregate \
-        bench-filter \
+        bench-filter bench-convert \
         demo install clean \
         test-progs lint-man
 .SECONDARY:
