@@ -5,6 +5,7 @@
  * error text.
  */
 #include <setjmp.h>
+#include <dirent.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -1119,21 +1120,31 @@ static void test_workers_block_signals(void **state)
     ft_avro_opts o = {FT_CODEC_DEFLATE, 6, 0, 3};
     ft_avro_writer *w = ft_avro_writer_open(s, &o, &err);
     assert_non_null(w);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "grep -h SigBlk /proc/%d/task/*/status",
-             (int)getpid());
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    char line[128];
+    /* Read the masks directly: popen() would fork, and glibc blocks every
+     * signal in this thread while it spawns, racing the reading. */
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
     int blocked = 0, total = 0;
-    while (fgets(line, sizeof line, p)) {
-        unsigned long long m = strtoull(line + 7, NULL, 16);
-        unsigned long long want = 1ULL << (SIGHUP - 1) | 1ULL << (SIGINT - 1) |
-                                  1ULL << (SIGPIPE - 1) | 1ULL << (SIGTERM - 1);
-        total++;
-        blocked += (m & want) == want;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[300], line[128];
+        snprintf(path, sizeof path, "/proc/self/task/%s/status", de->d_name);
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        while (fgets(line, sizeof line, f)) {
+            if (strncmp(line, "SigBlk:", 7) != 0)
+                continue;
+            unsigned long long m = strtoull(line + 7, NULL, 16);
+            unsigned long long want = 1ULL << (SIGHUP - 1) | 1ULL << (SIGINT - 1) |
+                                      1ULL << (SIGPIPE - 1) | 1ULL << (SIGTERM - 1);
+            total++;
+            blocked += (m & want) == want;
+        }
+        fclose(f);
     }
-    pclose(p);
+    closedir(d);
     assert_int_equal(total, 4); /* this thread and 3 workers */
     assert_int_equal(blocked, 3);
     assert_int_equal(ft_avro_writer_close(w, &err), 0);
