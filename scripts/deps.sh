@@ -6,7 +6,7 @@
 set -eu
 PKGS="gcc make pkg-config bc libavro-dev avro-bin python3-avro python3-snappy
 libsnappy-dev libdeflate-dev zlib1g-dev libpcap-dev libmaxminddb-dev libcurl4-openssl-dev
-libcmocka-dev libmaxmind-db-writer-perl mandoc tcpreplay iproute2 procps sqlite3"
+libcmocka-dev libmaxmind-db-writer-perl mandoc tcpreplay iproute2 procps sqlite3 librsvg2-bin"
 if [ "${1:-}" = bench ]; then
   PKGS="time bc nfdump softflowd argus-server"
 fi
