@@ -90,3 +90,20 @@ if [ -x "$bin/ft-cat" ]; then
 else
   echo "demo: $bin/ft-cat is not built: not showing records"
 fi
+
+# The three questions of the DUST 2021 Spark talk, as shell one-liners.
+echo
+echo "demo: 1. top 5 source countries of flows with a TTL >= 200:"
+echo "   \$ ft-filter 'common_ttls in 200..255' DATA | ft-topn -k netacq_country -n 5"
+"$bin/ft-filter" 'common_ttls in 200..255' "$@" | "$bin/ft-topn" -k netacq_country -n 5 -F text
+echo
+echo "demo: 2. packets from 130.0.0.0/8 over time:"
+echo "   \$ ft-filter 'src_ip in 130.0.0.0/8' DATA | ft-series --label dustdemo.130net"
+"$bin/ft-filter" 'src_ip in 130.0.0.0/8' "$@" | "$bin/ft-series" --label dustdemo.130net -F text
+echo
+echo "demo: 3. how many Russian flows hit >= 60000 addresses of a /16 (baseline, intersection):"
+echo "   \$ ft-filter --intersect -e 'netacq_country == \"RU\"' -e 'uniq_dst_ips >= 60000' DATA"
+"$bin/ft-filter" --intersect -e 'netacq_country == "RU"' -e 'uniq_dst_ips >= 60000' "$@"
+echo "   the flows of this synthetic hour that hit the most addresses of a /16:"
+echo "   \$ ft-topn -k src_ip,dst_net,dst_port,netacq_country --by dst_ips -n 3 DATA"
+"$bin/ft-topn" -k src_ip,dst_net,dst_port,netacq_country --by dst_ips -n 3 -F text "$@"
