@@ -80,10 +80,14 @@ check-asan: deps
 	sh tests/run.sh build-asan/bin:build-asan
 
 # Benchmarks print ratios against baselines measured in the same run.
-bench: bench-codec bench-aggregate bench-filter bench-convert
+bench: bench-codec bench-aggregate bench-filter bench-convert bench-questions
 
 bench-codec: deps all $(AUX_BIN)
 	sh bench/run.sh $(BIN) $(BUILD)
+
+bench-questions: deps all $(AUX_BIN)
+	sh scripts/deps.sh bench
+	sh bench/questions.sh $(BIN) $(BUILD)
 
 bench-convert: deps all $(AUX_BIN)
 	sh bench/convert_bench.sh $(BIN) $(BUILD)
@@ -112,7 +116,7 @@ clean:
 	rm -rf build build-asan bin
 
 .PHONY: all deps check check-fast check-asan bench bench-codec bench-aggregate \
-        bench-filter bench-convert \
+        bench-filter bench-convert bench-questions \
         demo install clean \
         test-progs lint-man
 .SECONDARY:
