@@ -25,6 +25,7 @@ struct ft_agg {
     ft_output *stream;      /* stream mode */
     ft_output *file;        /* the interval file being written */
     int64_t file_start;     /* ... and its interval */
+    char last_path[4096];   /* the last interval file written */
     open_interval open[MAX_OPEN]; /* sorted by start */
     int nopen;
     int64_t newest;         /* newest timestamp seen (seconds) */
@@ -54,8 +55,14 @@ ft_agg *ft_agg_new(const ft_agg_opts *o, ft_error *err)
         return NULL;
     }
     a->o = *o;
-    if (!o->template) {
-        a->stream = ft_output_open(&o->out, err);
+    if (o->template && !strchr(o->template, '%')) {
+        /* A plain name: every interval goes into that one file. */
+        a->o.out.path = o->template;
+        a->o.out.mkdirs = 1;
+        a->o.template = NULL;
+    }
+    if (!a->o.template) {
+        a->stream = ft_output_open(&a->o.out, err);
         if (!a->stream) {
             free(a);
             return NULL;
@@ -92,6 +99,14 @@ static int emit_interval(ft_agg *a, int64_t start, ft_flow_table *flows,
             char path[4096];
             if (ft_expand_template(a->o.template, start, path, sizeof path) < 0)
                 return ft_error_set(err, "-w: template too long");
+            /* Intervals close in time order, so a template too coarse for
+             * the interval names the previous file again: refuse rather
+             * than overwrite it. */
+            if (strcmp(path, a->last_path) == 0)
+                return ft_error_set(err, "%s: already written for an earlier "
+                                    "interval (use %%s or a finer time in the "
+                                    "-w template)", path);
+            snprintf(a->last_path, sizeof a->last_path, "%s", path);
             ft_output_opts oo = a->o.out;
             oo.path = path;
             oo.mkdirs = 1;

@@ -2,6 +2,8 @@
  * avro_schema.h).  avro-c parses the JSON; we only walk the record. */
 #include "avro_schema.h"
 
+#include <errno.h>
+
 #include <avro.h>
 #include <string.h>
 
@@ -91,7 +93,17 @@ int ft4_plan_from_json(const char *json, size_t len, ft4_plan *out,
 {
     avro_schema_t root;
     memset(out, 0, sizeof *out);
+    /* Our own files (and any writer that copies our schema text) need no
+     * parsing; this also keeps avro-c's parser, which does not survive an
+     * allocation failure, off the path of every file fttools writes. */
+    if (len == strlen(ft4_schema_json) && memcmp(json, ft4_schema_json, len) == 0) {
+        *out = *ft4_plan_canonical();
+        return 0;
+    }
+    errno = 0;
     if (avro_schema_from_json_length(json, len, &root) != 0) {
+        if (errno == ENOMEM)
+            return ft_error_set(err, "schema: out of memory");
         /* avro-c's messages may span lines; keep ours on one. */
         char msg[256];
         snprintf(msg, sizeof msg, "%s", avro_strerror());

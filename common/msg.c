@@ -23,11 +23,21 @@ void ft_msg_init(const char *argv0)
 
 const char *ft_prog(void) { return prog; }
 
+/* Messages quote bytes from data files (names, schema text, CSV
+ * fields): control bytes are shown as \xNN so a file cannot send
+ * terminal escapes or forge a second line. */
 static void vmsg(const char *fmt, va_list ap)
 {
+    char buf[4096];
+    vsnprintf(buf, sizeof buf, fmt, ap);
     fflush(stdout);
     fprintf(stderr, "%s: ", prog);
-    vfprintf(stderr, fmt, ap);
+    for (const unsigned char *p = (const unsigned char *)buf; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            fprintf(stderr, "\\x%02x", *p);
+        else
+            fputc(*p, stderr);
+    }
     fputc('\n', stderr);
 }
 

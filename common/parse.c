@@ -159,8 +159,9 @@ int ft_parse_time(const char *s, int64_t *out, ft_error *err)
     if (*p == 'Z')
         p++;
     if (*p != '\0' || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
-        tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
-        goto bad;
+        tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60 ||
+        (tm.tm_sec == 60 && (tm.tm_hour != 23 || tm.tm_min != 59)))
+        goto bad; /* a leap second can only be 23:59:60 */
     int mday = tm.tm_mday;
     time_t t = timegm(&tm);
     if (tm.tm_mday != mday) /* e.g. February 30 normalised to March */

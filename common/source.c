@@ -20,6 +20,7 @@ struct ft_source {
     z_stream z;
     unsigned char *raw; /* compressed bytes (gzip only) */
     int in_member;      /* inside a gzip member: end of data is truncation */
+    uint64_t raw_read;  /* compressed bytes read from fd */
     unsigned char *buf; /* bytes ready for the reader */
     size_t pos, len;
     uint64_t offset;
@@ -59,12 +60,14 @@ static ssize_t fill(ft_source *s, ft_error *err)
                 return -1;
             if (r == 0)
                 s->eof = 1;
+            s->raw_read += (uint64_t)r;
             s->z.next_in = s->raw;
             s->z.avail_in = (uInt)r;
         }
         if (s->z.avail_in == 0 && s->eof) {
             if (s->in_member)
-                return ft_error_set(err, "%s: gzip data truncated", s->name);
+                return ft_error_set(err, "%s: gzip data truncated at byte %llu",
+                                    s->name, (unsigned long long)s->raw_read);
             return 0;
         }
         s->z.next_out = s->buf + s->len;
@@ -84,7 +87,8 @@ static ssize_t fill(ft_source *s, ft_error *err)
             continue;
         }
         if (rc != Z_OK && rc != Z_BUF_ERROR)
-            return ft_error_set(err, "%s: gzip: %s", s->name,
+            return ft_error_set(err, "%s: gzip: byte %llu: %s", s->name,
+                                (unsigned long long)(s->raw_read - s->z.avail_in),
                                 s->z.msg ? s->z.msg : "corrupt data");
         if (got)
             return (ssize_t)got;
@@ -141,6 +145,7 @@ ft_source *ft_source_open(const char *path, ft_error *err)
             goto fail;
         }
         memcpy(s->raw, s->buf, s->len);
+        s->raw_read = s->len;
         s->z.next_in = s->raw;
         s->z.avail_in = (uInt)s->len;
         s->pos = s->len = 0;

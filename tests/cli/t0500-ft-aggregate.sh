@@ -155,4 +155,12 @@ test_expect_success 'SIGTERM writes what was aggregated and exits 0' '
   sleep 1 && exec 3>&- && wait $pid &&
   ls sig/x_1613239200.avro && ! ls sig/*.tmp.* 2>/dev/null
 '
+test_expect_success '-w with a plain name writes every interval into that one file' '
+  ft-aggregate --quiet -r three.pcap -w one/all.avro && ft-cat --count one/all.avro >n &&
+  echo 3 >exp && test_cmp exp n
+'
+test_expect_success '-w with a template too coarse for the intervals is refused, not overwritten' '
+  test_must_fail ft-aggregate --quiet -r three.pcap -w "coarse/%Y%m%d.avro" 2>err &&
+  test_grep "coarse/20210213.avro: already written for an earlier interval" err
+'
 test_done

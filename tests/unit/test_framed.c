@@ -824,7 +824,7 @@ static void test_gzip(void **state)
     write_bytes(gz, gzn / 2);
     assert_int_equal(read_stream(NULL, 0, &got, &e), -1);
     char want[512];
-    snprintf(want, sizeof want, "%s: gzip data truncated", path);
+    snprintf(want, sizeof want, "%s: gzip data truncated at byte %zu", path, gzn / 2);
     assert_string_equal(e.msg, want);
     free(gz);
     free(plain);
