@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "dataset.h"
 #include "msg.h"
 #include "output.h"
 #include "parse.h"
@@ -19,6 +20,7 @@ static const struct option longopts[] = {
     {"help-fields", no_argument, NULL, OPT_HELP_FIELDS},
     {"version", no_argument, NULL, OPT_VERSION},
     FT_OUTPUT_LONGOPTS,
+    FT_DATASET_LONGOPTS,
     {NULL, 0, NULL, 0},
 };
 
@@ -33,21 +35,28 @@ static void usage(void)
            "      --help-fields     list the field names\n"
            "  -h, --help            this help\n"
            "      --version         print the version\n"
-           "\n%s", ft_output_help);
+           "%s\n%s", ft_dataset_help, ft_output_help);
 }
 
 int main(int argc, char **argv)
 {
     ft_output_opts oo;
+    ft_dataset_spec ds;
     ft_error err;
     int64_t limit = -1;
     int count_only = 0;
 
     ft_cli_init(argv[0]);
     ft_output_opts_init(&oo);
+    ft_dataset_spec_init(&ds);
     int c;
     while ((c = getopt_long(argc, argv, "n:F:w:h", longopts, NULL)) != -1) {
         int rc = ft_output_parse_opt(&oo, c, optarg, &err);
+        if (rc < 0)
+            ft_usage_error("%s", err.msg);
+        if (rc > 0)
+            continue;
+        rc = ft_dataset_parse_opt(&ds, c, optarg, &err);
         if (rc < 0)
             ft_usage_error("%s", err.msg);
         if (rc > 0)
@@ -74,7 +83,14 @@ int main(int argc, char **argv)
         }
     }
 
-    ft_reader *in = ft_reader_open(argc - optind, argv + optind, &err);
+    if (ft_dataset_check(&ds, argc - optind, &err) < 0)
+        ft_usage_error("%s", err.msg);
+    if (ds.list_files) {
+        if (ft_dataset_print_files(&ds, stdout, &err) < 0)
+            ft_die(FT_EXIT_DATA, "%s", err.msg);
+        return ft_close_stdout(FT_EXIT_OK);
+    }
+    ft_reader *in = ft_reader_open_spec(&ds, argc - optind, argv + optind, &err);
     if (!in)
         ft_die(FT_EXIT_DATA, "%s", err.msg);
     ft_output *out = NULL;

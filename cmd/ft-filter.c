@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dataset.h"
 #include "expr.h"
 #include "msg.h"
 #include "output.h"
@@ -19,15 +20,13 @@
 #define FILTER_FILE_MAX (64u << 20)
 
 enum {
-    OPT_COUNT = FT_OPT_OUTPUT_LAST, OPT_FAIL, OPT_FROM, OPT_TO,
+    OPT_COUNT = FT_OPT_OUTPUT_LAST, OPT_FAIL,
     OPT_INTERSECT, OPT_DUMP, OPT_HELP_FIELDS, OPT_VERSION
 };
 
 static const struct option longopts[] = {
     {"expression", required_argument, NULL, 'e'},
     {"file", required_argument, NULL, 'f'},
-    {"from", required_argument, NULL, OPT_FROM},
-    {"to", required_argument, NULL, OPT_TO},
     {"count", no_argument, NULL, OPT_COUNT},
     {"fail", required_argument, NULL, OPT_FAIL},
     {"intersect", no_argument, NULL, OPT_INTERSECT},
@@ -36,6 +35,7 @@ static const struct option longopts[] = {
     {"help-fields", no_argument, NULL, OPT_HELP_FIELDS},
     {"version", no_argument, NULL, OPT_VERSION},
     FT_OUTPUT_LONGOPTS,
+    FT_DATASET_LONGOPTS,
     {NULL, 0, NULL, 0},
 };
 
@@ -49,8 +49,6 @@ static void usage(void)
            "\n"
            "  -e, --expression EXPR a filter; several are ANDed\n"
            "  -f, --file FILE       read a filter from FILE ('#' starts a comment)\n"
-           "      --from TIME       keep time >= TIME (Unix seconds or ISO-8601 UTC)\n"
-           "      --to TIME         keep time <= TIME (inclusive)\n"
            "      --count           print the number of matching records instead\n"
            "                        of the records (with -w, write them too)\n"
            "      --fail FILE       write the records that do not match to FILE\n"
@@ -61,7 +59,7 @@ static void usage(void)
            "      --help-fields     list the field names\n"
            "  -h, --help            this help\n"
            "      --version         print the version\n"
-           "\n%s", ft_output_help);
+           "%s\n%s", ft_dataset_help, ft_output_help);
 }
 
 /* One filter as given: -e text, -f file, the positional expression or
@@ -229,6 +227,7 @@ static int is_stdout(const char *path)
 int main(int argc, char **argv)
 {
     ft_output_opts oo;
+    ft_dataset_spec ds;
     ft_error err;
     int count_only = 0, intersect = 0, dump_only = 0;
     const char *fail_path = NULL, *from_arg = NULL, *to_arg = NULL;
@@ -240,9 +239,20 @@ int main(int argc, char **argv)
     if (!fs)
         ft_die(FT_EXIT_DATA, "out of memory");
     ft_output_opts_init(&oo);
+    ft_dataset_spec_init(&ds);
     int c;
     while ((c = getopt_long(argc, argv, "e:f:F:w:h", longopts, NULL)) != -1) {
         int rc = ft_output_parse_opt(&oo, c, optarg, &err);
+        if (rc < 0)
+            ft_usage_error("%s", err.msg);
+        if (rc > 0)
+            continue;
+        /* --from/--to are also compiled into the filter (--dump-filter). */
+        if (c == FT_OPT_FROM)
+            from_arg = optarg;
+        if (c == FT_OPT_TO)
+            to_arg = optarg;
+        rc = ft_dataset_parse_opt(&ds, c, optarg, &err);
         if (rc < 0)
             ft_usage_error("%s", err.msg);
         if (rc > 0)
@@ -258,12 +268,6 @@ int main(int argc, char **argv)
         case 'f':
             fs[nfs].name = optarg;
             fs[nfs++].text = read_filter_file(optarg);
-            break;
-        case OPT_FROM:
-            from_arg = optarg;
-            break;
-        case OPT_TO:
-            to_arg = optarg;
             break;
         case OPT_COUNT:
             count_only = 1;
@@ -299,6 +303,14 @@ int main(int argc, char **argv)
         fs[nfs].name = "expression";
         if (!(fs[nfs++].text = strdup(argv[optind++])))
             ft_die(FT_EXIT_DATA, "out of memory");
+    }
+    if (ft_dataset_check(&ds, argc - optind, &err) < 0)
+        ft_usage_error("%s", err.msg);
+    if (ds.list_files) {
+        free_filters(fs, nfs);
+        if (ft_dataset_print_files(&ds, stdout, &err) < 0)
+            ft_die(FT_EXIT_DATA, "%s", err.msg);
+        return ft_close_stdout(FT_EXIT_OK);
     }
     /* Several -e: say which one an error is in. */
     if (nexpr > 1) {
@@ -345,7 +357,7 @@ int main(int argc, char **argv)
         return ft_close_stdout(FT_EXIT_OK);
     }
 
-    ft_reader *in = ft_reader_open(argc - optind, argv + optind, &err);
+    ft_reader *in = ft_reader_open_spec(&ds, argc - optind, argv + optind, &err);
     if (!in)
         ft_die(FT_EXIT_DATA, "%s", err.msg);
     ft_output *out = NULL, *fail = NULL;

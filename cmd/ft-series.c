@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dataset.h"
 #include "msg.h"
 #include "output.h"
 #include "parse.h"
@@ -27,6 +28,7 @@ static const struct option longopts[] = {
     {"time-format", required_argument, NULL, FT_OPT_TIME_FORMAT},
     {"no-header", no_argument, NULL, FT_OPT_NO_HEADER},
     FT_PARTIAL_LONGOPTS,
+    FT_DATASET_LONGOPTS,
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -58,14 +60,16 @@ static void usage(void)
            "      --no-header       text/csv: no header line\n"
            "%s"
            "  -h, --help            this help\n"
-           "      --version         print the version\n",
-           ft_partial_help);
+           "      --version         print the version\n"
+           "%s",
+           ft_partial_help, ft_dataset_help);
 }
 
 typedef struct opts {
     int64_t bin, interval;
     int have_bin, partial, merge;
     ft_series_out so;
+    ft_dataset_spec ds;
     ft_output_opts vo; /* time format, no_header and path */
 } opts;
 
@@ -103,6 +107,11 @@ static void parse_args(int argc, char **argv, opts *o)
     int c;
     o->interval = 300;
     while ((c = getopt_long(argc, argv, "b:l:m:F:w:h", longopts, NULL)) != -1) {
+        int rc = ft_dataset_parse_opt(&o->ds, c, optarg, &err);
+        if (rc < 0)
+            ft_usage_error("%s", err.msg);
+        if (rc > 0)
+            continue;
         switch (c) {
         case 'b':
             if (ft_parse_int(optarg, 1, INT32_MAX, &o->bin, &err) < 0)
@@ -149,6 +158,15 @@ static void parse_args(int argc, char **argv, opts *o)
         ft_usage_error("--bin %" PRId64 ": not a multiple of the %" PRId64
                        " s interval (see --interval)", o->bin, o->interval);
     o->so.vo = &o->vo;
+    if (ft_dataset_check(&o->ds, argc - optind, &err) < 0)
+        ft_usage_error("%s", err.msg);
+    if (o->merge && (o->ds.root || ft_dataset_has_range(&o->ds)))
+        ft_usage_error("--dataset, --from and --to select records: not with --merge");
+    if (o->ds.list_files) {
+        if (ft_dataset_print_files(&o->ds, stdout, &err) < 0)
+            ft_die(FT_EXIT_DATA, "%s", err.msg);
+        exit(ft_close_stdout(FT_EXIT_OK));
+    }
 }
 
 static int add_record(void *s, const ft4_record *r, ft_error *err)
@@ -162,7 +180,7 @@ static ft_series *count_inputs(const opts *o, int n, char **paths)
     ft_series *s = ft_series_new(o->have_bin ? o->bin : 0, o->interval, &err);
     if (!s)
         ft_usage_error("%s", err.msg);
-    if (ft_partial_add_records(n, paths, add_record, s, &err) < 0)
+    if (ft_partial_add_records(&o->ds, n, paths, add_record, s, &err) < 0)
         ft_die(FT_EXIT_DATA, "%s", err.msg);
     return s;
 }
@@ -199,6 +217,7 @@ int main(int argc, char **argv)
     ft_error err;
     ft_cli_init(argv[0]);
     ft_output_opts_init(&o.vo);
+    ft_dataset_spec_init(&o.ds);
     parse_args(argc, argv, &o);
 
     job j = {&o, o.merge ? merge_inputs(&o, argc - optind, argv + optind)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "dataset.h"
 #include "msg.h"
 #include "output.h"
 #include "parse.h"
@@ -27,6 +28,7 @@ static const struct option longopts[] = {
     {"time-format", required_argument, NULL, FT_OPT_TIME_FORMAT},
     {"no-header", no_argument, NULL, FT_OPT_NO_HEADER},
     FT_PARTIAL_LONGOPTS,
+    FT_DATASET_LONGOPTS,
     {"help", no_argument, NULL, 'h'},
     {"help-fields", no_argument, NULL, OPT_HELP_FIELDS},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -56,8 +58,9 @@ static void usage(void)
            "%s"
            "      --help-fields     list the field names\n"
            "  -h, --help            this help\n"
-           "      --version         print the version\n",
-           ft_partial_help);
+           "      --version         print the version\n"
+           "%s",
+           ft_partial_help, ft_dataset_help);
 }
 
 typedef struct opts {
@@ -67,6 +70,7 @@ typedef struct opts {
     int64_t top;
     int no_other, partial, merge;
     enum ft_table_format fmt;
+    ft_dataset_spec ds;
     ft_output_opts vo; /* only ip/time formats, no_header and path */
 } opts;
 
@@ -76,6 +80,11 @@ static void parse_args(int argc, char **argv, opts *o)
     int c;
     o->top = 10;
     while ((c = getopt_long(argc, argv, "k:n:F:w:h", longopts, NULL)) != -1) {
+        int rc = ft_dataset_parse_opt(&o->ds, c, optarg, &err);
+        if (rc < 0)
+            ft_usage_error("%s", err.msg);
+        if (rc > 0)
+            continue;
         switch (c) {
         case 'k':
             if (ft4_parse_field_list(optarg, o->fields, &o->nfields, &err) < 0)
@@ -121,6 +130,15 @@ static void parse_args(int argc, char **argv, opts *o)
         ft_usage_error("no key: give -k FIELD[,FIELD...]");
     if (o->merge && o->nfields == 0 && o->have_by)
         ft_usage_error("--by with --merge needs -k as well (or neither)");
+    if (ft_dataset_check(&o->ds, argc - optind, &err) < 0)
+        ft_usage_error("%s", err.msg);
+    if (o->merge && (o->ds.root || ft_dataset_has_range(&o->ds)))
+        ft_usage_error("--dataset, --from and --to select records: not with --merge");
+    if (o->ds.list_files) {
+        if (ft_dataset_print_files(&o->ds, stdout, &err) < 0)
+            ft_die(FT_EXIT_DATA, "%s", err.msg);
+        exit(ft_close_stdout(FT_EXIT_OK));
+    }
 }
 
 static int add_record(void *t, const ft4_record *r, ft_error *err)
@@ -135,7 +153,7 @@ static ft_topn *count_inputs(const opts *o, int n, char **paths)
     ft_topn *t = ft_topn_new(o->fields, o->nfields, o->by, &err);
     if (!t)
         ft_usage_error("--key: %s", err.msg);
-    if (ft_partial_add_records(n, paths, add_record, t, &err) < 0)
+    if (ft_partial_add_records(&o->ds, n, paths, add_record, t, &err) < 0)
         ft_die(FT_EXIT_DATA, "%s", err.msg);
     return t;
 }
@@ -175,6 +193,7 @@ int main(int argc, char **argv)
     ft_error err;
     ft_cli_init(argv[0]);
     ft_output_opts_init(&o.vo);
+    ft_dataset_spec_init(&o.ds);
     parse_args(argc, argv, &o);
 
     job j = {&o, o.merge ? merge_inputs(&o, argc - optind, argv + optind)

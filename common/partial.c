@@ -325,13 +325,15 @@ int ft_partial_expect(const ft_partial_reader *r, const char *want, ft_error *er
                         ft_partial_name(r), r->desc, want);
 }
 
-int ft_partial_add_records(int n, char *const *paths, ft_partial_add_fn add,
+int ft_partial_add_records(const ft_dataset_spec *spec, int n,
+                           char *const *paths, ft_partial_add_fn add,
                            void *agg, ft_error *err)
 {
     ft4_record *rec = malloc(sizeof *rec); /* 4 KiB of arrays */
     if (!rec)
         return ft_error_set(err, "out of memory");
-    ft_reader *in = ft_reader_open(n, paths, err);
+    ft_reader *in = spec ? ft_reader_open_spec(spec, n, paths, err)
+                         : ft_reader_open(n, paths, err);
     if (!in) {
         free(rec);
         return -1;

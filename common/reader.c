@@ -17,6 +17,8 @@ struct ft_reader {
     ft_avro_reader *avro;
     ft_framed_reader *framed;
     uint64_t records;
+    int64_t from, to;
+    ft_dataset_files files; /* a dataset's files (paths point into it) */
 };
 
 static char *const stdin_path[] = {"-"};
@@ -28,12 +30,49 @@ ft_reader *ft_reader_open(int npaths, char *const *paths, ft_error *err)
         ft_error_set(err, "out of memory");
         return NULL;
     }
+    r->from = INT64_MIN;
+    r->to = INT64_MAX;
     if (npaths <= 0) {
         r->npaths = 1;
         r->paths = stdin_path;
     } else {
         r->npaths = npaths;
         r->paths = paths;
+    }
+    return r;
+}
+
+ft_reader *ft_reader_open_spec(const ft_dataset_spec *spec, int npaths,
+                               char *const *paths, ft_error *err)
+{
+    if (spec->root && npaths > 0) {
+        ft_error_set(err, "--dataset reads the files of ROOT: give no FILE "
+                     "arguments as well");
+        return NULL;
+    }
+    ft_dataset_files files = {0};
+    if (spec->root && ft_dataset_list(spec, &files, err) < 0)
+        return NULL;
+    ft_reader *r = ft_reader_open(npaths, paths, err);
+    if (!r) {
+        ft_dataset_files_free(&files);
+        return NULL;
+    }
+    r->from = spec->from;
+    r->to = spec->to;
+    if (spec->root) {
+        char **v = files.n ? malloc(files.n * sizeof *v) : NULL;
+        if (files.n && !v) {
+            ft_dataset_files_free(&files);
+            ft_reader_close(r);
+            ft_error_set(err, "out of memory");
+            return NULL;
+        }
+        for (size_t i = 0; i < files.n; i++)
+            v[i] = files.v[i].path;
+        r->files = files;
+        r->paths = v;
+        r->npaths = (int)files.n;
     }
     return r;
 }
@@ -94,6 +133,8 @@ int ft_reader_next(ft_reader *r, ft4_record *rec, ft_error *err)
                                       : ft_framed_reader_next(r->framed, rec, err);
         if (rc == 1) {
             r->records++;
+            if (rec->time < r->from || rec->time > r->to)
+                continue;
             return 1;
         }
         close_current(r);
@@ -116,5 +157,8 @@ void ft_reader_close(ft_reader *r)
     if (!r)
         return;
     close_current(r);
+    if (r->files.v)
+        free((void *)r->paths);
+    ft_dataset_files_free(&r->files);
     free(r);
 }

@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "dataset.h"
 #include "error.h"
 #include "ft4.h"
 
@@ -22,6 +23,13 @@ typedef struct ft_reader ft_reader;
 enum ft_input_format { FT_IN_AVRO, FT_IN_FRAMED };
 
 ft_reader *ft_reader_open(int npaths, char *const *paths, ft_error *err);
+/* The same for what the shared input options select (dataset.h): with
+ * spec->root the dataset's files for the range, in time order (npaths
+ * must be 0; no file means no input, not stdin), else the paths as
+ * above; either way only records with from <= time <= to are returned.
+ * spec is copied; paths must outlive the reader. */
+ft_reader *ft_reader_open_spec(const ft_dataset_spec *spec, int npaths,
+                               char *const *paths, ft_error *err);
 
 /* 1 = a record in *rec, 0 = all inputs done, -1 = error (err names the
  * input and position; the reader is then finished). */
@@ -29,7 +37,8 @@ int ft_reader_next(ft_reader *r, ft4_record *rec, ft_error *err);
 
 /* Name of the input being read ("(stdin)" for stdin), or NULL. */
 const char *ft_reader_input_name(const ft_reader *r);
-/* Records returned so far over all inputs. */
+/* Records read so far over all inputs (with a range, those dropped as
+ * well: the position of the last record read). */
 uint64_t ft_reader_records(const ft_reader *r);
 
 void ft_reader_close(ft_reader *r);
