@@ -1,0 +1,139 @@
+/*
+ * swift.h - an OpenStack Swift client over libcurl: authentication from
+ * the environment, verified uploads (MD5 sent as ETag and compared with
+ * the answer), Static Large Objects, retries with exponential backoff and
+ * jitter.
+ *
+ * Credentials are read from the environment only, the way the `swift`
+ * command-line client reads them, first match wins:
+ *   OS_STORAGE_URL + OS_AUTH_TOKEN   a token obtained elsewhere (no renewal)
+ *   ST_AUTH, ST_USER, ST_KEY         v1 auth (TempAuth, SwAuth)
+ *   OS_AUTH_URL, OS_USERNAME (or OS_USER_ID), OS_PASSWORD,
+ *   OS_PROJECT_NAME (or OS_PROJECT_ID), OS_USER_DOMAIN_NAME (or _ID),
+ *   OS_PROJECT_DOMAIN_NAME (or _ID)  Keystone v3 password auth scoped to
+ *                                    the project; OS_REGION_NAME and
+ *                                    OS_INTERFACE (default public) pick the
+ *                                    object-store endpoint of the catalog
+ * OS_STORAGE_URL alone overrides the storage URL the auth returned.
+ * OS_CACERT is used when no CA file is given.  No message ever contains
+ * a key, password or token.
+ *
+ * A token is reused by every connection until it is about to expire (or
+ * is refused with 401), then renewed once for all of them.
+ *
+ * Threads: one ft_swift is shared; each thread uses its own
+ * ft_swift_conn.
+ *
+ * Ownership: ft_swift_open() returns a handle freed with ft_swift_close()
+ * after every connection made from it is freed with ft_swift_conn_free()
+ * (both accept NULL).
+ */
+#ifndef FT_SWIFT_H
+#define FT_SWIFT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+typedef struct ft_swift ft_swift;
+typedef struct ft_swift_conn ft_swift_conn;
+
+typedef struct ft_swift_opts {
+    const char *cacert;  /* CA bundle for TLS (NULL: OS_CACERT or the system's) */
+    int retries;         /* further attempts after a retryable failure */
+    double backoff;      /* first delay in seconds (doubles each retry) */
+    long connect_timeout; /* seconds */
+    long stall_timeout;  /* seconds with no progress before giving up */
+    /* Called before each retry with a one-line message (may be NULL). */
+    void (*on_retry)(void *arg, const char *msg);
+    /* Called as request bodies are sent: bytes since the last call
+     * (negative when a failed attempt is rewound).  May be NULL. */
+    void (*on_progress)(void *arg, int64_t delta);
+} ft_swift_opts;
+
+void ft_swift_opts_init(ft_swift_opts *o);
+
+/* Reads and checks the credentials in the environment; no network yet.
+ * Call before starting threads (it initialises libcurl). */
+ft_swift *ft_swift_open(const ft_swift_opts *o, ft_error *err);
+void ft_swift_close(ft_swift *s);
+
+/* arg is passed to the on_retry and on_progress callbacks. */
+ft_swift_conn *ft_swift_conn_new(ft_swift *s, void *arg, ft_error *err);
+void ft_swift_conn_free(ft_swift_conn *c);
+
+/* Authenticates now unless a valid token is held (to fail early). */
+int ft_swift_authenticate(ft_swift_conn *c, ft_error *err);
+
+/* What a HEAD of an object says. */
+typedef struct ft_swift_stat {
+    int exists;
+    uint64_t size;
+    char etag[64];    /* without quotes, lowercase; "" when absent */
+    int slo;          /* a Static Large Object manifest */
+    char md5[33];     /* X-Object-Meta-Ft-Md5 (set on our SLOs), or "" */
+} ft_swift_stat;
+
+int ft_swift_head(ft_swift_conn *c, const char *container, const char *object,
+                  ft_swift_stat *st, ft_error *err);
+
+/* Outcome of ft_swift_upload(). */
+enum { FT_SWIFT_UPLOADED = 0, FT_SWIFT_SKIPPED = 1 };
+
+/* Uploads the regular file at path as container/object, verified, unless
+ * an object with the same MD5 is there already (returns
+ * FT_SWIFT_SKIPPED).  Creates missing containers.  Files larger than
+ * segment_size go up as a Static Large Object: segments in
+ * "CONTAINER_segments" named OBJECT/slo/SIZE/SEGSIZE/NNNNNNNN-SEGMENTMD5
+ * (named by content, so a rerun skips the segments already stored; each
+ * is hashed while the ones before it are sent), then the manifest, which
+ * carries the whole file's MD5 in X-Object-Meta-Ft-Md5.  Returns
+ * FT_SWIFT_UPLOADED, FT_SWIFT_SKIPPED or -1. */
+int ft_swift_upload(ft_swift_conn *c, const char *path, const char *container,
+                    const char *object, uint64_t segment_size, ft_error *err);
+
+/* Names in container starting with prefix (NULL or "": all), in byte
+ * order.  With delim (e.g. '/'), names that go on past the next delim
+ * after the prefix are rolled up into one entry ending with it: the
+ * entries of one "directory" level.  out is freed with
+ * ft_swift_names_free() (also on error, when it is left empty). */
+typedef struct ft_swift_names {
+    char **v;
+    size_t n;
+} ft_swift_names;
+int ft_swift_list(ft_swift_conn *c, const char *container, const char *prefix,
+                  char delim, ft_swift_names *out, ft_error *err);
+void ft_swift_names_free(ft_swift_names *n);
+
+/* ---- reading, for the input layer (source.h, reader.h) ----
+ * These use one handle per process, opened on first use with the
+ * credentials of the environment and default options. */
+#define FT_SWIFT_SCHEME "swift://"
+
+/* Splits "swift://CONTAINER/OBJECT" (the object may be "" or a prefix);
+ * caller frees both. */
+int ft_swift_parse_url(const char *url, char **container, char **object,
+                       ft_error *err);
+/* The objects under "swift://CONTAINER/PREFIX/" as swift:// addresses in
+ * name order; none is an error. */
+int ft_swift_list_url(const char *url, ft_swift_names *out, ft_error *err);
+
+/* An object streamed as it arrives: a thread GETs it (resuming with a
+ * Range after a retryable failure) and writes it into a socket whose
+ * reading end is ft_swift_stream_fd().  At end of data there, call
+ * ft_swift_stream_finish(): 0 when the whole object arrived and hashes to
+ * its MD5 (the ETag, or X-Object-Meta-Ft-Md5 of our large objects), -1
+ * with err otherwise.  ft_swift_stream_close() stops a read in progress
+ * and frees (NULL accepted). */
+typedef struct ft_swift_stream ft_swift_stream;
+ft_swift_stream *ft_swift_stream_open(const char *url, ft_error *err);
+int ft_swift_stream_fd(const ft_swift_stream *st);
+int ft_swift_stream_finish(ft_swift_stream *st, ft_error *err);
+void ft_swift_stream_close(ft_swift_stream *st);
+
+/* The largest number of segments one manifest may list (Swift's default
+ * max_manifest_segments). */
+#define FT_SWIFT_MAX_SEGMENTS 1000
+
+#endif
