@@ -24,7 +24,7 @@ endif
 # Libraries every tool links (the shared codec); heavy ones per tool.
 BASE_LIBS  = -ldeflate -lavro -lsnappy -lz -lm -lpthread
 LIBS_ft-aggregate = -lpcap -lmaxminddb
-LIBS_ft-upload    = -lcurl
+LIBS_ft-upload    = -lcurl -lcrypto -ljansson
 TEST_LIBS  = -lcmocka -lpcap -lmaxminddb $(BASE_LIBS)
 
 COMMON_SRC = $(wildcard common/*.c)
@@ -37,7 +37,13 @@ UNIT_BIN   = $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 AUX_SRC    = $(wildcard tests/tools/*.c bench/*.c)
 AUX_BIN    = $(patsubst %.c,$(BUILD)/%,$(AUX_SRC))
 
-all: $(TOOLS)
+SCRIPTS    = $(BIN)/ft-shard
+
+all: $(TOOLS) $(SCRIPTS)
+
+$(BIN)/ft-shard: scripts/ft-shard
+	@mkdir -p $(dir $@)
+	install -m 755 $< $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -60,16 +66,20 @@ $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
 	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(TEST_LIBS)
 
-test-progs: $(TOOLS) $(UNIT_BIN) $(AUX_BIN)
+test-progs: $(TOOLS) $(SCRIPTS) $(UNIT_BIN) $(AUX_BIN)
 
 deps:
 	sh scripts/deps.sh
 
-# The whole suite, once as built for users and once under ASan/UBSan;
-# ends with one "N passed, N failed" line.
+# The whole suite, once as built for users and once under ASan/UBSan,
+# after a short smoke run of every fuzz harness (its seed corpus with
+# every past crasher, then CHECK_FUZZ_SECONDS of fuzzing); ends with one
+# "N passed, N failed" line.
+CHECK_FUZZ_SECONDS ?= 10
 check: deps
 	$(MAKE) test-progs
 	$(MAKE) BUILD=build-asan BIN=build-asan/bin SAN=1 CFLAGS='-O1 -g' test-progs
+	sh tests/fuzz/run.sh $(CHECK_FUZZ_SECONDS)
 	sh tests/run.sh $(BIN):$(BUILD) build-asan/bin:build-asan
 
 check-fast: test-progs
@@ -80,10 +90,27 @@ check-asan: deps
 	sh tests/run.sh build-asan/bin:build-asan
 
 # Benchmarks print ratios against baselines measured in the same run.
-bench: bench-codec bench-aggregate bench-filter bench-convert bench-questions
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c), each for FUZZ_SECONDS (clang).
+FUZZ_SECONDS ?= 30
+fuzz: deps
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# The suite with every tool and unit test under valgrind (memcheck).
+check-valgrind: deps
+	$(MAKE) test-progs
+	sh tests/valgrind.sh $(BIN) $(BUILD)
+
+bench: bench-codec bench-aggregate bench-filter bench-convert bench-questions bench-shard \
+       bench-upload
 
 bench-codec: deps all $(AUX_BIN)
 	sh bench/run.sh $(BIN) $(BUILD)
+
+bench-upload: deps all $(AUX_BIN)
+	sh bench/upload_bench.sh $(BIN) $(BUILD)
+
+bench-shard: deps all $(AUX_BIN)
+	sh bench/shard_bench.sh $(BIN) $(BUILD)
 
 bench-questions: deps all $(AUX_BIN)
 	sh scripts/deps.sh bench
@@ -108,7 +135,7 @@ lint-man:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	           $(DESTDIR)$(PREFIX)/share/man/man5
-	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(TOOLS) $(SCRIPTS) $(DESTDIR)$(PREFIX)/bin
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5
 
@@ -116,9 +143,9 @@ clean:
 	rm -rf build build-asan bin
 
 .PHONY: all deps check check-fast check-asan bench bench-codec bench-aggregate \
-        bench-filter bench-convert bench-questions \
+        bench-filter bench-convert bench-questions bench-shard bench-upload \
         demo install clean \
-        test-progs lint-man
+        test-progs lint-man fuzz check-valgrind
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

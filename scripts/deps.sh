@@ -6,7 +6,9 @@
 set -eu
 PKGS="gcc make pkg-config bc libavro-dev avro-bin python3-avro python3-snappy
 libsnappy-dev libdeflate-dev zlib1g-dev libpcap-dev libmaxminddb-dev libcurl4-openssl-dev
-libcmocka-dev libmaxmind-db-writer-perl mandoc tcpreplay iproute2 procps sqlite3 librsvg2-bin"
+libcmocka-dev libmaxmind-db-writer-perl mandoc tcpreplay iproute2 procps sqlite3 librsvg2-bin
+clang libclang-rt-14-dev valgrind slurmctld slurmd slurm-client munge
+libjansson-dev libssl-dev python3-swift memcached curl"
 if [ "${1:-}" = bench ]; then
   PKGS="time bc nfdump softflowd argus-server"
 fi
