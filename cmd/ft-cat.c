@@ -83,13 +83,7 @@ int main(int argc, char **argv)
         }
     }
 
-    if (ft_dataset_check(&ds, argc - optind, &err) < 0)
-        ft_usage_error("%s", err.msg);
-    if (ds.list_files) {
-        if (ft_dataset_print_files(&ds, stdout, &err) < 0)
-            ft_die(FT_EXIT_DATA, "%s", err.msg);
-        return ft_close_stdout(FT_EXIT_OK);
-    }
+    ft_cli_dataset_setup(&ds, argc - optind);
     ft_reader *in = ft_reader_open_spec(&ds, argc - optind, argv + optind, &err);
     if (!in)
         ft_die(FT_EXIT_DATA, "%s", err.msg);

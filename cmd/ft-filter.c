@@ -304,14 +304,7 @@ int main(int argc, char **argv)
         if (!(fs[nfs++].text = strdup(argv[optind++])))
             ft_die(FT_EXIT_DATA, "out of memory");
     }
-    if (ft_dataset_check(&ds, argc - optind, &err) < 0)
-        ft_usage_error("%s", err.msg);
-    if (ds.list_files) {
-        free_filters(fs, nfs);
-        if (ft_dataset_print_files(&ds, stdout, &err) < 0)
-            ft_die(FT_EXIT_DATA, "%s", err.msg);
-        return ft_close_stdout(FT_EXIT_OK);
-    }
+    ft_cli_dataset_setup(&ds, argc - optind);
     /* Several -e: say which one an error is in. */
     if (nexpr > 1) {
         for (int i = 0, k = 0; i < nfs; i++) {

@@ -158,15 +158,9 @@ static void parse_args(int argc, char **argv, opts *o)
         ft_usage_error("--bin %" PRId64 ": not a multiple of the %" PRId64
                        " s interval (see --interval)", o->bin, o->interval);
     o->so.vo = &o->vo;
-    if (ft_dataset_check(&o->ds, argc - optind, &err) < 0)
-        ft_usage_error("%s", err.msg);
     if (o->merge && (o->ds.root || ft_dataset_has_range(&o->ds)))
         ft_usage_error("--dataset, --from and --to select records: not with --merge");
-    if (o->ds.list_files) {
-        if (ft_dataset_print_files(&o->ds, stdout, &err) < 0)
-            ft_die(FT_EXIT_DATA, "%s", err.msg);
-        exit(ft_close_stdout(FT_EXIT_OK));
-    }
+    ft_cli_dataset_setup(&o->ds, argc - optind);
 }
 
 static int add_record(void *s, const ft4_record *r, ft_error *err)

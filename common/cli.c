@@ -2,7 +2,9 @@
 #include "cli.h"
 
 #include <signal.h>
+#include <stdlib.h>
 
+#include "dataset.h"
 #include "ft4.h"
 #include "msg.h"
 #include "sink.h"
@@ -58,4 +60,16 @@ void ft_print_fields(FILE *fp)
     for (int i = 0; i < FT4_F_COUNT; i++)
         fprintf(fp, "%-22s %-12s %s\n", ft4_fields[i].name,
                 type_names[ft4_fields[i].type], ft4_fields[i].doc);
+}
+
+void ft_cli_dataset_setup(const ft_dataset_spec *ds, int nfiles)
+{
+    ft_error err;
+    if (ft_dataset_check(ds, nfiles, &err) < 0)
+        ft_usage_error("%s", err.msg);
+    if (ds->list_files) {
+        if (ft_dataset_print_files(ds, stdout, &err) < 0)
+            ft_die(FT_EXIT_DATA, "%s", err.msg);
+        exit(ft_close_stdout(FT_EXIT_OK));
+    }
 }

@@ -20,6 +20,12 @@ void ft_cli_init(const char *argv0);
  * calls are interrupted (no SA_RESTART) so a blocked read returns. */
 extern volatile sig_atomic_t ft_stop_requested;
 void ft_cli_graceful_stop(void (*on_first)(void));
+struct ft_dataset_spec;
+/* Checks --dataset/--from/--to against the number of file arguments (a
+ * usage error exits 2) and, for --list-files, prints the files and exits
+ * 0: the same in every reading tool. */
+void ft_cli_dataset_setup(const struct ft_dataset_spec *ds, int nfiles);
+
 /* Prints every FT4 field with its type and meaning (--help-fields). */
 void ft_print_fields(FILE *fp);
 
