@@ -22,9 +22,10 @@ SAN_LDFLAGS = -fsanitize=address,undefined
 endif
 
 # Libraries every tool links (the shared codec); heavy ones per tool.
-BASE_LIBS  = -ldeflate -lavro -lsnappy -lz -lm -lpthread
+BASE_LIBS  = -ldeflate -lavro -ljansson -lsnappy -lz -lm -lpthread
 LIBS_ft-aggregate = -lpcap -lmaxminddb
 LIBS_ft-upload    = -lcurl -lcrypto -ljansson
+LIBS_ft-fetch     = -lcurl -lcrypto -ljansson
 TEST_LIBS  = -lcmocka -lpcap -lmaxminddb $(BASE_LIBS)
 
 COMMON_SRC = $(wildcard common/*.c)

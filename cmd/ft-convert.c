@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "converter.h"
+#include "fetch.h"
 #include "msg.h"
 #include "output.h"
 #include "parse.h"
@@ -149,6 +150,15 @@ int main(int argc, char **argv)
     char *stdin_only[] = {"-"};
     char **paths = optind < argc ? argv + optind : stdin_only;
     int npaths = optind < argc ? argc - optind : 1;
+    /* swift://C/PREFIX/ and s3://B/PREFIX/ stand for their objects; the
+     * converter keeps pointers to these names until it finishes. */
+    ft_fetch_names inputs = {0};
+    if (ft_fetch_expand(npaths, paths, &inputs, &err) < 0) {
+        ft_conv_abort(conv);
+        ft_die(FT_EXIT_DATA, "%s", err.msg);
+    }
+    paths = inputs.v;
+    npaths = (int)inputs.n;
     for (int i = 0; i < npaths; i++) {
         int rc = ft_conv_add(conv, paths[i], &err);
         if (rc == -2) {
@@ -162,12 +172,14 @@ int main(int argc, char **argv)
     if (ft_conv_run(conv, &err) < 0) {
         ft_warn("%s", err.msg);
         ft_conv_abort(conv);
+        ft_fetch_names_free(&inputs);
         return ft_close_stdout(FT_EXIT_DATA);
     }
     if (ft_conv_finish(conv, &st, &err) < 0) {
         ft_warn("%s", err.msg);
         status = FT_EXIT_DATA;
     }
+    ft_fetch_names_free(&inputs);
     if (!quiet)
         print_stats(&st);
     return ft_close_stdout(status);

@@ -101,21 +101,9 @@ static char *read_filter_file(const char *path)
     return buf;
 }
 
-/* Compiles one filter; an error shows the text with a caret and exits 2
- * before any data is read. */
 static ft_expr *compile(const filter_src *fs)
 {
-    ft_error err;
-    size_t where = 0;
-    ft_expr *e = ft_expr_parse(fs->text, &where, &err);
-    if (e)
-        return e;
-    ft_warn("%s: %s", fs->name, err.msg);
-    char *caret = ft_expr_caret(fs->text, where);
-    if (caret)
-        fputs(caret, stderr);
-    free(caret);
-    exit(FT_EXIT_USAGE);
+    return ft_cli_compile_filter(fs->name, fs->text);
 }
 
 /* The AND of filters[from..to). */

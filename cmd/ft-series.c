@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "dataset.h"
+#include "expr.h"
 #include "msg.h"
 #include "output.h"
 #include "parse.h"
@@ -19,6 +20,7 @@ enum {
 };
 
 static const struct option longopts[] = {
+    {"expression", required_argument, NULL, 'e'},
     {"bin", required_argument, NULL, 'b'},
     {"interval", required_argument, NULL, OPT_INTERVAL},
     {"label", required_argument, NULL, 'l'},
@@ -44,6 +46,8 @@ static void usage(void)
            "files or framed streams (gzip allowed); stdin when no FILE or\n"
            "FILE is -.\n"
            "\n"
+           "  -e, --expression EXPR count only records matching EXPR (ft-filter's\n"
+           "                        language); several are ANDed\n"
            "  -b, --bin SECS        rows per SECS-second bin aligned to the epoch\n"
            "                        (a multiple of the interval; default: one\n"
            "                        row per distinct time)\n"
@@ -66,6 +70,7 @@ static void usage(void)
 }
 
 typedef struct opts {
+    ft_expr *where; /* -e: count only matching records */
     int64_t bin, interval;
     int have_bin, partial, merge;
     ft_series_out so;
@@ -106,13 +111,16 @@ static void parse_args(int argc, char **argv, opts *o)
     ft_error err;
     int c;
     o->interval = 300;
-    while ((c = getopt_long(argc, argv, "b:l:m:F:w:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "e:b:l:m:F:w:h", longopts, NULL)) != -1) {
         int rc = ft_dataset_parse_opt(&o->ds, c, optarg, &err);
         if (rc < 0)
             ft_usage_error("%s", err.msg);
         if (rc > 0)
             continue;
         switch (c) {
+        case 'e':
+            ft_cli_add_filter(&o->where, optarg);
+            break;
         case 'b':
             if (ft_parse_int(optarg, 1, INT32_MAX, &o->bin, &err) < 0)
                 ft_usage_error("--bin: %s", err.msg);
@@ -160,6 +168,8 @@ static void parse_args(int argc, char **argv, opts *o)
     o->so.vo = &o->vo;
     if (o->merge && (o->ds.root || ft_dataset_has_range(&o->ds)))
         ft_usage_error("--dataset, --from and --to select records: not with --merge");
+    if (o->merge && o->where)
+        ft_usage_error("-e selects records: not with --merge");
     ft_cli_dataset_setup(&o->ds, argc - optind);
 }
 
@@ -174,7 +184,7 @@ static ft_series *count_inputs(const opts *o, int n, char **paths)
     ft_series *s = ft_series_new(o->have_bin ? o->bin : 0, o->interval, &err);
     if (!s)
         ft_usage_error("%s", err.msg);
-    if (ft_partial_add_records(&o->ds, n, paths, add_record, s, &err) < 0)
+    if (ft_partial_add_records(&o->ds, o->where, n, paths, add_record, s, &err) < 0)
         ft_die(FT_EXIT_DATA, "%s", err.msg);
     return s;
 }
@@ -219,5 +229,6 @@ int main(int argc, char **argv)
     if (ft_partial_write_result(o.vo.path, o.partial, write_out, &j, &err) < 0)
         ft_die(FT_EXIT_DATA, "%s", err.msg);
     ft_series_free(j.s);
+    ft_expr_free(o.where);
     return ft_close_stdout(FT_EXIT_OK);
 }

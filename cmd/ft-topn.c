@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "dataset.h"
+#include "expr.h"
 #include "msg.h"
 #include "output.h"
 #include "parse.h"
@@ -18,6 +19,7 @@ enum {
 };
 
 static const struct option longopts[] = {
+    {"expression", required_argument, NULL, 'e'},
     {"key", required_argument, NULL, 'k'},
     {"top", required_argument, NULL, 'n'},
     {"by", required_argument, NULL, OPT_BY},
@@ -44,6 +46,8 @@ static void usage(void)
            "into one Other row.  Reads Avro files or framed streams (gzip\n"
            "allowed); stdin when no FILE or FILE is -.\n"
            "\n"
+           "  -e, --expression EXPR count only records matching EXPR (ft-filter's\n"
+           "                        language); several are ANDed\n"
            "  -k, --key LIST        group by these fields (a,b: composite key)\n"
            "  -n, --top N           rows before the Other row (default 10;\n"
            "                        0: every value, no Other row)\n"
@@ -64,6 +68,7 @@ static void usage(void)
 }
 
 typedef struct opts {
+    ft_expr *where; /* -e: count only matching records */
     int fields[FT4_F_COUNT], nfields;
     int have_by;
     enum ft_topn_by by;
@@ -79,13 +84,16 @@ static void parse_args(int argc, char **argv, opts *o)
     ft_error err;
     int c;
     o->top = 10;
-    while ((c = getopt_long(argc, argv, "k:n:F:w:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "e:k:n:F:w:h", longopts, NULL)) != -1) {
         int rc = ft_dataset_parse_opt(&o->ds, c, optarg, &err);
         if (rc < 0)
             ft_usage_error("%s", err.msg);
         if (rc > 0)
             continue;
         switch (c) {
+        case 'e':
+            ft_cli_add_filter(&o->where, optarg);
+            break;
         case 'k':
             if (ft4_parse_field_list(optarg, o->fields, &o->nfields, &err) < 0)
                 ft_usage_error("--key: %s", err.msg);
@@ -132,6 +140,8 @@ static void parse_args(int argc, char **argv, opts *o)
         ft_usage_error("--by with --merge needs -k as well (or neither)");
     if (o->merge && (o->ds.root || ft_dataset_has_range(&o->ds)))
         ft_usage_error("--dataset, --from and --to select records: not with --merge");
+    if (o->merge && o->where)
+        ft_usage_error("-e selects records: not with --merge");
     ft_cli_dataset_setup(&o->ds, argc - optind);
 }
 
@@ -147,7 +157,7 @@ static ft_topn *count_inputs(const opts *o, int n, char **paths)
     ft_topn *t = ft_topn_new(o->fields, o->nfields, o->by, &err);
     if (!t)
         ft_usage_error("--key: %s", err.msg);
-    if (ft_partial_add_records(&o->ds, n, paths, add_record, t, &err) < 0)
+    if (ft_partial_add_records(&o->ds, o->where, n, paths, add_record, t, &err) < 0)
         ft_die(FT_EXIT_DATA, "%s", err.msg);
     return t;
 }
@@ -195,5 +205,6 @@ int main(int argc, char **argv)
     if (ft_partial_write_result(o.vo.path, o.partial, write_out, &j, &err) < 0)
         ft_die(FT_EXIT_DATA, "%s", err.msg);
     ft_topn_free(j.t);
+    ft_expr_free(o.where);
     return ft_close_stdout(FT_EXIT_OK);
 }

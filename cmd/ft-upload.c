@@ -1,5 +1,5 @@
-/* ft-upload - verified uploads of FT4 files to OpenStack Swift. See
- * ft-upload(1). */
+/* ft-upload - verified uploads of FT4 files to OpenStack Swift or S3.
+ * See ft-upload(1). */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +18,7 @@
 #include "output.h"
 #include "parse.h"
 #include "reader.h"
+#include "s3.h"
 #include "swift.h"
 
 enum {
@@ -46,30 +47,35 @@ static const struct option longopts[] = {
 
 static void usage(void)
 {
-    printf("Usage: ft-upload -c CONTAINER [OPTIONS] FILE|DIR...\n"
-           "Upload FT4 files to an OpenStack Swift container, each one verified\n"
-           "by its MD5; objects already stored with the same MD5 are skipped.\n"
-           "Credentials come from the environment only (see ft-upload(1)).\n"
+    printf("Usage: ft-upload -c CONTAINER|s3://BUCKET [OPTIONS] FILE|DIR...\n"
+           "Upload FT4 files to an OpenStack Swift container or an S3 bucket, each\n"
+           "one verified by its MD5; objects already stored with the same MD5 are\n"
+           "skipped.  Credentials come from the environment only (see ft-upload(1)).\n"
            "\n"
-           "  -c, --container NAME    the container (created when missing)\n"
+           "  -c, --container NAME    the Swift container (NAME or swift://NAME) or\n"
+           "                          S3 bucket (s3://BUCKET), created when missing\n"
            "      --datasource NAME   name objects in the STARDUST layout:\n"
            "                          datasource=NAME/year=%%Y/month=%%m/day=%%d/\n"
            "                          hour=%%H/NAME_%%s.ft4.avro\n"
            "      --name TEMPLATE     object names from TEMPLATE instead (strftime\n"
            "                          conversions in UTC, %%s Unix seconds) at the\n"
            "                          time of each file's first record\n"
-           "      --as OBJECT         the object name for a single FILE\n"
+           "      --as OBJECT         the object name for a single FILE (or\n"
+           "                          s3://BUCKET/KEY, swift://CONTAINER/OBJECT)\n"
            "      --files-from FILE   also upload the files named in FILE, one\n"
            "                          a line (- is stdin)\n"
-           "      --segment-size SIZE larger files go up as a Static Large Object\n"
-           "                          in segments of SIZE (default 1G)\n"
+           "      --segment-size SIZE larger files go up in segments of SIZE (a\n"
+           "                          Swift Static Large Object, an S3 multipart\n"
+           "                          upload; default 1G)\n"
            "      --retries N         retries after connection errors, timeouts,\n"
-           "                          408, 429 and 5xx answers (default 5)\n"
+           "                          408, 429, 5xx and S3's SlowDown answers\n"
+           "                          (default 5)\n"
            "  -j, --jobs N            upload N files at a time (default 1)\n"
            "      --delete-after      remove each file once it is verified in the\n"
            "                          store\n"
            "      --cacert FILE       trust the CA certificates in FILE for TLS\n"
-           "  -n, --dry-run           print FILE and CONTAINER/OBJECT, upload nothing\n"
+           "  -n, --dry-run           print FILE and CONTAINER/OBJECT (s3://BUCKET/KEY),\n"
+           "                          upload nothing\n"
            "  -v, --verbose           print \"uploaded|skipped FILE CONTAINER/OBJECT\"\n"
            "                          for every file on stdout\n"
            "  -q, --quiet             no progress, retry notes or summary\n"
@@ -246,9 +252,11 @@ static int check_object_name(const char *path, const char *name)
 
 static struct {
     const char *container;
+    const char *prefix;   /* before "CONTAINER/OBJECT" in output */
     uint64_t segment_size;
     int delete_after, verbose, quiet, show_progress;
-    ft_swift *swift;
+    ft_swift *swift;      /* one of these two */
+    ft_s3 *s3;
     pthread_mutex_t lock; /* next, counters, output */
     size_t next;
     size_t done;
@@ -318,11 +326,36 @@ static void *progress_thread(void *arg)
     }
 }
 
-static void upload_one(ft_swift_conn *c, struct job *j)
+/* A connection to the store: Swift or S3. */
+struct conn {
+    ft_swift_conn *swift;
+    ft_s3_conn *s3;
+};
+
+static int conn_open(struct conn *c, void *arg, ft_error *err)
+{
+    c->swift = NULL;
+    c->s3 = NULL;
+    if (U.s3)
+        c->s3 = ft_s3_conn_new(U.s3, arg, err);
+    else
+        c->swift = ft_swift_conn_new(U.swift, arg, err);
+    return c->s3 || c->swift ? 0 : -1;
+}
+
+static void conn_close(struct conn *c)
+{
+    ft_swift_conn_free(c->swift);
+    ft_s3_conn_free(c->s3);
+}
+
+static void upload_one(struct conn *c, struct job *j)
 {
     ft_error err;
-    int rc = ft_swift_upload(c, j->path, U.container, j->object,
-                             U.segment_size, &err);
+    int rc = c->s3 ? ft_s3_upload(c->s3, j->path, U.container, j->object,
+                                  U.segment_size, &err)
+                   : ft_swift_upload(c->swift, j->path, U.container, j->object,
+                                     U.segment_size, &err);
     if (rc >= 0 && U.delete_after && unlink(j->path) < 0) {
         ft_error_set(&err, "%s: stored, but cannot remove it: %s", j->path,
                      strerror(errno));
@@ -339,8 +372,8 @@ static void upload_one(ft_swift_conn *c, struct job *j)
         else
             ft_warn("%s: %s", j->path, err.msg);
     } else if (U.verbose) {
-        printf("%s %s %s/%s\n", rc == FT_SWIFT_SKIPPED ? "skipped" : "uploaded",
-               j->path, U.container, j->object);
+        printf("%s %s %s%s/%s\n", rc == FT_SWIFT_SKIPPED ? "skipped" : "uploaded",
+               j->path, U.prefix, U.container, j->object);
         fflush(stdout);
     }
     pthread_mutex_unlock(&U.lock);
@@ -350,23 +383,25 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     ft_error err;
-    ft_swift_conn *c = ft_swift_conn_new(U.swift, w, &err);
+    struct conn conn;
+    int ok = conn_open(&conn, w, &err) == 0;
     for (;;) {
         pthread_mutex_lock(&U.lock);
         size_t i = U.next < njobs ? U.next++ : njobs;
         pthread_mutex_unlock(&U.lock);
         if (i == njobs)
             break;
-        if (!c) {
+        if (!ok) {
             ft_warn("%s: %s", jobs[i].path, err.msg);
             jobs[i].outcome = -1;
             continue;
         }
         w->job = &jobs[i];
-        upload_one(c, &jobs[i]);
+        upload_one(&conn, &jobs[i]);
         w->job = NULL;
     }
-    ft_swift_conn_free(c);
+    if (ok)
+        conn_close(&conn);
     return NULL;
 }
 
@@ -396,6 +431,37 @@ static int refuse_duplicates(void)
         }
     free(v);
     return bad;
+}
+
+/* Splits a store address ("s3://B[/K]", "swift://C[/O]", or a plain
+ * container name when plain) into its parts; *is_s3 says which store.
+ * Exits 2 when it is not one. */
+static void parse_store(const char *opt, const char *arg, int plain,
+                        int *is_s3, char **name, char **object)
+{
+    ft_error err;
+    *is_s3 = strncmp(arg, FT_S3_SCHEME, strlen(FT_S3_SCHEME)) == 0;
+    if (*is_s3) {
+        if (ft_s3_parse_url(arg, name, object, &err) < 0)
+            ft_usage_error("%s: %s", opt, err.msg);
+        return;
+    }
+    if (strncmp(arg, FT_SWIFT_SCHEME, strlen(FT_SWIFT_SCHEME)) == 0) {
+        arg += strlen(FT_SWIFT_SCHEME);
+    } else if (plain) {
+        *name = strdup(arg);
+        *object = strdup("");
+        if (!*name || !*object)
+            ft_die(FT_EXIT_DATA, "out of memory");
+        return;
+    } else {
+        ft_usage_error("%s: '%s' is not an s3:// or swift:// address", opt, arg);
+    }
+    const char *slash = strchr(arg, '/');
+    *name = slash ? strndup(arg, (size_t)(slash - arg)) : strdup(arg);
+    *object = strdup(slash ? slash + 1 : "");
+    if (!*name || !*object)
+        ft_die(FT_EXIT_DATA, "out of memory");
 }
 
 int main(int argc, char **argv)
@@ -465,11 +531,35 @@ int main(int argc, char **argv)
             return FT_EXIT_USAGE;
         }
     }
-    if (!container)
-        ft_usage_error("no container: give -c CONTAINER");
-    if (!container[0] || strchr(container, '/') || strlen(container) > 256)
+    /* The store: -c, or the address --as gives. */
+    int is_s3 = 0, as_s3 = 0;
+    char *cname = NULL, *cobj = NULL, *aname = NULL, *aobj = NULL;
+    if (container)
+        parse_store("-c", container, 1, &is_s3, &cname, &cobj);
+    if (as && (strstr(as, "://") || !container)) {
+        parse_store("--as", as, container == NULL, &as_s3, &aname, &aobj);
+        if (container && (as_s3 != is_s3 || strcmp(aname, cname) != 0))
+            ft_usage_error("--as %s is not in -c %s", as, container);
+        if (!container) {
+            if (!strstr(as, "://"))
+                ft_usage_error("no container: give -c CONTAINER");
+            is_s3 = as_s3;
+            cname = aname;
+            aname = NULL;
+        }
+        as = aobj;
+        if (!as[0] || as[strlen(as) - 1] == '/')
+            ft_usage_error("--as: '%s' names no object", aobj);
+    }
+    if (!cname)
+        ft_usage_error("no container: give -c CONTAINER or -c s3://BUCKET");
+    if (cobj && cobj[0] && strcmp(cobj, "/") != 0)
+        ft_usage_error("-c: '%s' names an object: give the container or "
+                       "bucket alone (and --as for one object)", container);
+    if (!is_s3 && (!cname[0] || strchr(cname, '/') || strlen(cname) > 256))
         ft_usage_error("-c: '%s' is not a container name (1 to 256 bytes, no /)",
-                       container);
+                       cname);
+    container = cname;
     if (!!datasource + !!tmpl + !!as > 1)
         ft_usage_error("--datasource, --name and --as exclude each other");
     if (!datasource && !tmpl && !as)
@@ -542,15 +632,20 @@ int main(int argc, char **argv)
     njobs = k;
 
     size_t uploaded = 0, skipped = 0, failed = (size_t)bad;
+    U.prefix = is_s3 ? FT_S3_SCHEME : "";
     if (dry_run) {
         for (size_t i = 0; i < njobs; i++)
-            printf("%s %s/%s\n", jobs[i].path, container, jobs[i].object);
+            printf("%s %s%s/%s\n", jobs[i].path, U.prefix, container,
+                   jobs[i].object);
     } else if (njobs > 0) {
         so.retries = (int)retries;
         so.on_retry = on_retry;
         so.on_progress = on_progress;
-        U.swift = ft_swift_open(&so, &err);
-        if (!U.swift)
+        if (is_s3)
+            U.s3 = ft_s3_open(&so, &err);
+        else
+            U.swift = ft_swift_open(&so, &err);
+        if (!U.s3 && !U.swift)
             ft_die(FT_EXIT_DATA, "%s", err.msg);
         U.container = container;
         U.segment_size = segment_size;
@@ -560,10 +655,12 @@ int main(int argc, char **argv)
         U.show_progress = !quiet && isatty(STDERR_FILENO);
         /* Authenticate once before the workers start, so a credentials
          * problem is one message, not one per file. */
-        ft_swift_conn *c0 = ft_swift_conn_new(U.swift, NULL, &err);
-        if (!c0 || ft_swift_authenticate(c0, &err) < 0)
+        struct conn c0;
+        if (conn_open(&c0, NULL, &err) < 0 ||
+            (c0.s3 ? ft_s3_check(c0.s3, container, &err)
+                   : ft_swift_authenticate(c0.swift, &err)) < 0)
             ft_die(FT_EXIT_DATA, "%s", err.msg);
-        ft_swift_conn_free(c0);
+        conn_close(&c0);
 
         pthread_t pt;
         int have_pt = U.show_progress &&
@@ -597,6 +694,7 @@ int main(int argc, char **argv)
                 failed++;
         }
         ft_swift_close(U.swift);
+        ft_s3_close(U.s3);
     }
     if (!dry_run && (!quiet || failed))
         ft_warn("%zu uploaded, %zu skipped, %zu failed", uploaded, skipped,
@@ -606,5 +704,9 @@ int main(int argc, char **argv)
         free(jobs[i].object);
     }
     free(jobs);
+    free(cname);
+    free(cobj);
+    free(aname);
+    free(aobj);
     return ft_close_stdout(failed ? FT_EXIT_DATA : FT_EXIT_OK);
 }

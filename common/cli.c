@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "dataset.h"
+#include "expr.h"
 #include "ft4.h"
 #include "msg.h"
 #include "sink.h"
@@ -72,4 +73,29 @@ void ft_cli_dataset_setup(const ft_dataset_spec *ds, int nfiles)
             ft_die(FT_EXIT_DATA, "%s", err.msg);
         exit(ft_close_stdout(FT_EXIT_OK));
     }
+}
+
+ft_expr *ft_cli_compile_filter(const char *name, const char *text)
+{
+    ft_error err;
+    size_t where = 0;
+    ft_expr *e = ft_expr_parse(text, &where, &err);
+    if (e)
+        return e;
+    ft_warn("%s: %s", name, err.msg);
+    char *caret = ft_expr_caret(text, where);
+    if (caret)
+        fputs(caret, stderr);
+    free(caret);
+    exit(FT_EXIT_USAGE);
+}
+
+void ft_cli_add_filter(ft_expr **e, const char *text)
+{
+    ft_error err;
+    ft_expr *f = ft_cli_compile_filter("-e", text);
+    if (!*e)
+        *e = f;
+    else if (ft_expr_and(*e, f, &err) < 0)
+        ft_die(FT_EXIT_DATA, "%s", err.msg);
 }

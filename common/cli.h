@@ -26,6 +26,15 @@ struct ft_dataset_spec;
  * 0: the same in every reading tool. */
 void ft_cli_dataset_setup(const struct ft_dataset_spec *ds, int nfiles);
 
+/* A filter expression given on the command line (ft-filter's language,
+ * expr.h), compiled before any data is read.  On error prints "NAME:
+ * message" and the text with a caret under the column, and exits 2. */
+struct ft_expr;
+struct ft_expr *ft_cli_compile_filter(const char *name, const char *text);
+/* -e/--expression of the counting tools (ft-topn, ft-series): compiles
+ * text and ANDs it into *e (NULL: none yet). */
+void ft_cli_add_filter(struct ft_expr **e, const char *text);
+
 /* Prints every FT4 field with its type and meaning (--help-fields). */
 void ft_print_fields(FILE *fp);
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "fetch.h"
 #include "output.h"
 #include "parse.h"
 
@@ -18,8 +19,10 @@
 
 const char ft_dataset_help[] =
     "\nInput:\n"
-    "      --dataset ROOT    read the files of the dataset under ROOT that\n"
-    "                        hold --from..--to (instead of FILE arguments)\n"
+    "      --dataset ROOT    read the files of the dataset under ROOT (a\n"
+    "                        directory, swift://CONTAINER[/PREFIX] or\n"
+    "                        s3://BUCKET[/PREFIX]) that hold --from..--to\n"
+    "                        (instead of FILE arguments)\n"
     "      --datasource NAME the dataset's datasource=NAME (default: the\n"
     "                        only one under ROOT)\n"
     "      --layout TEMPLATE the dataset's file names (default: STARDUST's\n"
@@ -225,6 +228,7 @@ typedef struct walk {
     int nlevels;
     ft_dataset_files *out;
     ft_error *err;
+    int remote;         /* root is a store address (fetch.h) */
 } walk;
 
 static int add_file(walk *w, const char *path, int64_t first, int64_t last)
@@ -265,10 +269,68 @@ static int consistent(const walk *w, const tfields *t, int64_t first,
            strcmp(buf, rel) == 0;
 }
 
+static int walk_level(walk *w, int level, char *dir, size_t rootlen,
+                      const tfields *t);
+
+/* One entry of directory dir at level: descends into it or adds it when
+ * it matches and its span meets the range.  kind: 1 a directory, 0 a
+ * file, -1 not known yet (stat() it, only when it matters). */
+static int visit(walk *w, int level, char *dir, size_t rootlen,
+                 const tfields *t, const char *name, int kind)
+{
+    tfields nt = *t;
+    if (!match(w->levels[level], name, &nt))
+        return 0;
+    size_t dlen = strlen(dir);
+    if (dlen + 1 + strlen(name) >= PATH_CAP)
+        return ft_error_set(w->err, "%s/%s: path too long", dir, name);
+    dir[dlen] = '/';
+    strcpy(dir + dlen + 1, name);
+    int last = level == w->nlevels - 1, rc = 0;
+    int64_t lo, hi;
+    int known = span(&nt, &lo, &hi) == 0;
+    if (known && (hi < w->spec->from || lo > w->spec->to)) {
+        /* outside the range: skip the subtree without listing it */
+    } else if (!last) {
+        if (kind == 1 || (kind < 0 && is_kind(dir, 1)))
+            rc = walk_level(w, level + 1, dir, rootlen, &nt);
+    } else if (known && consistent(w, &nt, lo, dir + rootlen + 1) &&
+               (kind == 0 || (kind < 0 && is_kind(dir, 0)))) {
+        rc = add_file(w, dir, lo, hi);
+    }
+    dir[dlen] = '\0';
+    return rc;
+}
+
+/* A level in a store (swift://C[/PREFIX]): one listing with '/' as the
+ * delimiter; "name/" entries are directories. */
+static int walk_store(walk *w, int level, char *dir, size_t rootlen,
+                      const tfields *t)
+{
+    char url[PATH_CAP + 1];
+    snprintf(url, sizeof url, "%s/", dir);
+    ft_fetch_names v;
+    if (ft_fetch_list(url, '/', &v, w->err) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < v.n; i++) {
+        size_t n = strlen(v.v[i]);
+        int is_dir = n > 0 && v.v[i][n - 1] == '/';
+        if (is_dir)
+            v.v[i][n - 1] = '\0';
+        if (v.v[i][0] && !strchr(v.v[i], '/'))
+            rc = visit(w, level, dir, rootlen, t, v.v[i], is_dir);
+    }
+    ft_fetch_names_free(&v);
+    return rc;
+}
+
 /* dir is root + "/" + rel (rel empty at the top). */
 static int walk_level(walk *w, int level, char *dir, size_t rootlen,
                       const tfields *t)
 {
+    if (w->remote)
+        return walk_store(w, level, dir, rootlen, t);
     DIR *d = opendir(dir);
     if (!d) {
         /* A directory that vanished between listing and opening (a
@@ -277,34 +339,12 @@ static int walk_level(walk *w, int level, char *dir, size_t rootlen,
             return 0;
         return ft_error_set(w->err, "%s: %s", dir, strerror(errno));
     }
-    size_t dlen = strlen(dir);
-    int last = level == w->nlevels - 1, rc = 0;
+    int rc = 0;
     struct dirent *e;
     errno = 0;
     while (rc == 0 && (e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        tfields nt = *t;
-        if (!match(w->levels[level], e->d_name, &nt))
-            continue;
-        if (dlen + 1 + strlen(e->d_name) >= PATH_CAP) {
-            rc = ft_error_set(w->err, "%s/%s: path too long", dir, e->d_name);
-            break;
-        }
-        dir[dlen] = '/';
-        strcpy(dir + dlen + 1, e->d_name);
-        int64_t lo, hi;
-        int known = span(&nt, &lo, &hi) == 0;
-        if (known && (hi < w->spec->from || lo > w->spec->to)) {
-            /* outside the range: skip the subtree without listing it */
-        } else if (!last) {
-            if (is_kind(dir, 1))
-                rc = walk_level(w, level + 1, dir, rootlen, &nt);
-        } else if (known && consistent(w, &nt, lo, dir + rootlen + 1) &&
-                   is_kind(dir, 0)) {
-            rc = add_file(w, dir, lo, hi);
-        }
-        dir[dlen] = '\0';
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            rc = visit(w, level, dir, rootlen, t, e->d_name, -1);
         errno = 0;
     }
     if (rc == 0 && errno != 0)
@@ -313,21 +353,60 @@ static int walk_level(walk *w, int level, char *dir, size_t rootlen,
     return rc;
 }
 
-/* The one datasource=NAME directory under root, for the default layout. */
-static int discover(const char *root, char *name, size_t cap, ft_error *err)
+/* The datasource=NAME entries of root: local or in a store. */
+static int root_entries(const char *root, int remote, ft_fetch_names *out,
+                        ft_error *err)
 {
+    if (remote) {
+        char url[PATH_CAP + 1];
+        snprintf(url, sizeof url, "%s/", root);
+        if (ft_fetch_list(url, '/', out, err) < 0)
+            return -1;
+        /* Only "directories" (datasource=NAME/), without their '/'. */
+        size_t k = 0;
+        for (size_t i = 0; i < out->n; i++) {
+            size_t n = strlen(out->v[i]);
+            if (n > 1 && out->v[i][n - 1] == '/') {
+                out->v[i][n - 1] = '\0';
+                out->v[k++] = out->v[i];
+            } else {
+                free(out->v[i]);
+            }
+        }
+        out->n = k;
+        return 0;
+    }
+    memset(out, 0, sizeof *out);
     DIR *d = opendir(root);
     if (!d)
         return ft_error_set(err, "%s: %s", root, strerror(errno));
-    int found = 0, rc = 0;
     char path[PATH_CAP];
     struct dirent *e;
-    while ((e = readdir(d))) {
-        const char *p = e->d_name;
-        if (strncmp(p, "datasource=", 11) != 0 || !p[11] || strchr(p, '%'))
+    int rc = 0;
+    while (rc == 0 && (e = readdir(d))) {
+        if (strncmp(e->d_name, "datasource=", 11) != 0)
             continue;
-        snprintf(path, sizeof path, "%s/%s", root, p);
-        if (!is_kind(path, 1))
+        snprintf(path, sizeof path, "%s/%s", root, e->d_name);
+        if (is_kind(path, 1) && ft_fetch_names_add(out, e->d_name) < 0)
+            rc = ft_error_set(err, "out of memory");
+    }
+    closedir(d);
+    if (rc < 0)
+        ft_fetch_names_free(out);
+    return rc;
+}
+
+/* The one datasource=NAME directory under root, for the default layout. */
+static int discover(const char *root, int remote, char *name, size_t cap,
+                    ft_error *err)
+{
+    ft_fetch_names v;
+    if (root_entries(root, remote, &v, err) < 0)
+        return -1;
+    int found = 0, rc = 0;
+    for (size_t i = 0; i < v.n; i++) {
+        const char *p = v.v[i];
+        if (strncmp(p, "datasource=", 11) != 0 || !p[11] || strchr(p, '%'))
             continue;
         if (found++ == 0) {
             snprintf(name, cap, "%s", p + 11);
@@ -337,7 +416,7 @@ static int discover(const char *root, char *name, size_t cap, ft_error *err)
             break;
         }
     }
-    closedir(d);
+    ft_fetch_names_free(&v);
     if (rc == 0 && !found)
         rc = ft_error_set(err, "%s: no datasource=NAME directory (see "
                           "--layout for other layouts)", root);
@@ -399,21 +478,39 @@ int ft_dataset_list(const ft_dataset_spec *s, ft_dataset_files *out,
     memset(out, 0, sizeof *out);
     if (!s->root)
         return ft_error_set(err, "no dataset root");
-    if (strstr(s->root, "://"))
-        return ft_error_set(err, "%s: only local directories can be listed as "
-                            "a dataset", s->root);
+    int remote = ft_fetch_is_url(s->root);
+    if (!remote && strstr(s->root, "://"))
+        return ft_error_set(err, "%s: not a directory or a store address "
+                            "(swift://CONTAINER[/PREFIX], s3://BUCKET[/PREFIX])",
+                            s->root);
+    /* Strip trailing slashes so paths read root/a/b. */
+    char dir[PATH_CAP];
+    size_t rootlen = strlen(s->root);
+    while (rootlen > 1 && s->root[rootlen - 1] == '/')
+        rootlen--;
+    if (rootlen >= PATH_CAP / 2)
+        return ft_error_set(err, "%s: path too long", s->root);
+    memcpy(dir, s->root, rootlen);
+    dir[rootlen] = '\0';
+    const char *cont = remote ? strstr(dir, "://") + 3 : NULL;
+    if (cont && (!*cont || *cont == '/'))
+        return ft_error_set(err, "%s: no container or bucket name",
+                            s->root);
     const char *tmpl = s->layout ? s->layout : FT_DATASET_LAYOUT;
     char name[256] = "";
     if (s->datasource) {
         snprintf(name, sizeof name, "%s", s->datasource);
-    } else if (!s->layout && discover(s->root, name, sizeof name, err) < 0) {
+    } else if (!s->layout &&
+               discover(remote ? dir : s->root, remote, name, sizeof name,
+                        err) < 0) {
         return -1;
     }
     char layout[PATH_CAP];
     if (resolve_layout(tmpl, name[0] ? name : NULL, layout, sizeof layout, err) < 0)
         return -1;
 
-    walk w = {.spec = s, .layout = layout, .out = out, .err = err};
+    walk w = {.spec = s, .layout = layout, .out = out, .err = err,
+              .remote = remote};
     char split[PATH_CAP];
     strcpy(split, layout);
     for (char *save = NULL, *c = strtok_r(split, "/", &save); c;
@@ -424,15 +521,6 @@ int ft_dataset_list(const ft_dataset_spec *s, ft_dataset_files *out,
     }
     if (w.nlevels == 0)
         return ft_error_set(err, "layout '%s': bad path", tmpl);
-    /* Strip trailing slashes so paths read root/a/b. */
-    char dir[PATH_CAP];
-    size_t rootlen = strlen(s->root);
-    while (rootlen > 1 && s->root[rootlen - 1] == '/')
-        rootlen--;
-    if (rootlen >= PATH_CAP / 2)
-        return ft_error_set(err, "%s: path too long", s->root);
-    memcpy(dir, s->root, rootlen);
-    dir[rootlen] = '\0';
     tfields t;
     for (int i = 0; i < T_N; i++)
         t.v[i] = -1;

@@ -21,10 +21,10 @@
  * records outside the range (reader.h), so a range is exact even when it
  * starts or ends inside a file's span.
  *
- * Template conversions: %Y %m %d %H %M %S %j %s %%.  Only local
- * directories are listed here; a remote root (swift://CONTAINER) is
- * refused until the object store's listing is added as a second lister
- * (the walk only needs "entries of a directory", see dataset.c).
+ * Template conversions: %Y %m %d %H %M %S %j %s %%.  ROOT is a local
+ * directory or a store address (swift://CONTAINER[/PREFIX], see fetch.h),
+ * whose levels are listed with '/' as the delimiter, one listing per
+ * directory the range reaches; the files are then store addresses.
  *
  * Ownership: ft_dataset_spec borrows its strings (option arguments);
  * ft_dataset_list fills an ft_dataset_files the caller frees with

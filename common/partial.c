@@ -5,6 +5,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "expr.h"
 #include "reader.h"
 #include "source.h"
 
@@ -325,8 +326,8 @@ int ft_partial_expect(const ft_partial_reader *r, const char *want, ft_error *er
                         ft_partial_name(r), r->desc, want);
 }
 
-int ft_partial_add_records(const ft_dataset_spec *spec, int n,
-                           char *const *paths, ft_partial_add_fn add,
+int ft_partial_add_records(const ft_dataset_spec *spec, const ft_expr *where,
+                           int n, char *const *paths, ft_partial_add_fn add,
                            void *agg, ft_error *err)
 {
     ft4_record *rec = malloc(sizeof *rec); /* 4 KiB of arrays */
@@ -340,6 +341,8 @@ int ft_partial_add_records(const ft_dataset_spec *spec, int n,
     }
     int rc;
     while ((rc = ft_reader_next(in, rec, err)) == 1) {
+        if (where && !ft_expr_match(where, rec))
+            continue;
         if (add(agg, rec, err) < 0) {
             rc = ft_error_prefix(err, "%s: record %llu", ft_reader_input_name(in),
                                  (unsigned long long)ft_reader_records(in));

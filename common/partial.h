@@ -110,16 +110,18 @@ int ft_partial_expect(const ft_partial_reader *r, const char *want,
  *
  * ft_partial_add_records feeds every record of the inputs (reader.h; n =
  * 0: stdin; spec, when not NULL, selects a dataset and a time range as
- * ft_reader_open_spec does) to add; an error of add comes back as
- * "INPUT: record N: MESSAGE".
+ * ft_reader_open_spec does) that matches where (expr.h; NULL: every
+ * record) to add; an error of add comes back as "INPUT: record N:
+ * MESSAGE".
  *
  * ft_partial_write_result opens path (NULL or "-" = stdout), lets write
  * fill it, and commits it (a file appears only when complete; after an
  * error it is removed).  A partial (binary) result is refused on a
  * terminal. */
 typedef int (*ft_partial_add_fn)(void *agg, const ft4_record *r, ft_error *err);
-int ft_partial_add_records(const ft_dataset_spec *spec, int n,
-                           char *const *paths, ft_partial_add_fn add,
+struct ft_expr;
+int ft_partial_add_records(const ft_dataset_spec *spec, const struct ft_expr *where,
+                           int n, char *const *paths, ft_partial_add_fn add,
                            void *agg, ft_error *err);
 typedef int (*ft_partial_write_fn)(void *ctx, ft_sink *sink, ft_error *err);
 int ft_partial_write_result(const char *path, int partial,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "avro_reader.h"
+#include "fetch.h"
 #include "framed.h"
 #include "source.h"
 
@@ -19,6 +20,8 @@ struct ft_reader {
     uint64_t records;
     int64_t from, to;
     ft_dataset_files files; /* a dataset's files (paths point into it) */
+    ft_fetch_names objects; /* a store prefix's objects, read before the */
+    size_t next_object;     /* paths after it */
 };
 
 static char *const stdin_path[] = {"-"};
@@ -87,12 +90,37 @@ static void close_current(ft_reader *r)
     r->src = NULL;
 }
 
+/* The next input to open: a path, or the next object of a store prefix
+ * (swift://C/PREFIX/), listed when the reader gets to it.  1 = *path
+ * set, 0 = none left, -1 = error. */
+static int next_input(ft_reader *r, const char **path, ft_error *err)
+{
+    for (;;) {
+        if (r->next_object < r->objects.n) {
+            *path = r->objects.v[r->next_object++];
+            return 1;
+        }
+        if (r->next_path >= r->npaths)
+            return 0;
+        const char *p = r->paths[r->next_path++];
+        if (!ft_fetch_is_prefix(p)) {
+            *path = p;
+            return 1;
+        }
+        ft_fetch_names_free(&r->objects);
+        r->next_object = 0;
+        if (ft_fetch_objects(p, &r->objects, err) < 0)
+            return -1;
+    }
+}
+
 /* Opens the next input and its format reader. 1 = opened, 0 = none left. */
 static int open_next(ft_reader *r, ft_error *err)
 {
-    if (r->next_path >= r->npaths)
-        return 0;
-    const char *path = r->paths[r->next_path++];
+    const char *path;
+    int more = next_input(r, &path, err);
+    if (more <= 0)
+        return more;
     r->src = ft_source_open(path, err);
     if (!r->src)
         return -1;
@@ -160,5 +188,6 @@ void ft_reader_close(ft_reader *r)
     if (r->files.v)
         free((void *)r->paths);
     ft_dataset_files_free(&r->files);
+    ft_fetch_names_free(&r->objects);
     free(r);
 }

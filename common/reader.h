@@ -1,8 +1,10 @@
 /*
  * reader.h - the one input layer: every tool reads records through this.
  *
- * Takes any number of inputs ("-" or none means stdin), opens them one
- * after the other, decompresses gzip transparently, and detects from the
+ * Takes any number of inputs ("-" or none means stdin; store addresses
+ * such as swift://CONTAINER/OBJECT or s3://BUCKET/KEY, and a PREFIX/ for
+ * every object under the prefix in name order, see fetch.h), opens them
+ * one after the other, decompresses gzip transparently, and detects from the
  * first bytes whether each is an FT4 Avro container or a framed stream.
  * Anything else is refused with a message naming the input.
  *

@@ -104,6 +104,20 @@ ft_sink *ft_sink_open(const char *path, int mkdirs, ft_error *err)
         return s;
     }
     s->name = strdup(path);
+    if (!s->name)
+        goto oom;
+    /* A FIFO or device (/dev/null, /dev/stdout) is written in place: a
+     * temporary renamed over it would replace the device node itself. */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        s->fd = open(path, O_WRONLY | O_CLOEXEC);
+        s->temp_slot = -1;
+        if (s->fd < 0) {
+            ft_error_set(err, "%s: %s", path, strerror(errno));
+            goto fail;
+        }
+        return s;
+    }
     size_t n = strlen(path);
     s->tmp = malloc(n + 16);
     if (!s->name || !s->tmp)
@@ -195,6 +209,11 @@ int ft_sink_commit(ft_sink *s, ft_error *err)
         return -1;
     }
     if (!s->tmp) {
+        if (s->fd != STDOUT_FILENO && close(s->fd) < 0) {
+            ft_error_set(err, "%s: %s", s->name, strerror(errno));
+            sink_free(s);
+            return -1;
+        }
         sink_free(s);
         return 0;
     }
@@ -226,9 +245,12 @@ void ft_sink_abort(ft_sink *s)
     if (!s)
         return;
     if (!s->tmp) {
-        /* stdout: what was produced before the error is valid output and
-         * may already be partly on its way; pass the rest on too. */
+        /* stdout, a FIFO or a device: what was produced before the error
+         * is valid output and may already be partly on its way; pass the
+         * rest on too. */
         ft_sink_flush(s, NULL);
+        if (s->fd != STDOUT_FILENO)
+            close(s->fd);
     } else {
         temp_forget(s->temp_slot);
         if (s->fd >= 0)

@@ -4,7 +4,8 @@
  *
  * A file sink writes to "NAME.tmp.XXXXXX" in the same directory and
  * renames it to NAME in ft_sink_commit(); ft_sink_abort() (or a failed
- * commit) removes the temporary.  Either call frees the sink.  Aborting a
+ * commit) removes the temporary.  An existing FIFO or device (/dev/null)
+ * is written in place, like stdout.  Either call frees the sink.  Aborting a
  * stdout sink still passes on the bytes already written to it: a pipe
  * reader gets every record produced before the error.
  */

@@ -1,6 +1,11 @@
 /*
- * source.h - a readable byte stream: a file, or stdin for "-", with gzip
- * decompressed transparently (zlib).  Every reader reads through this.
+ * source.h - a readable byte stream: a file, stdin for "-", or a store
+ * object (swift://CONTAINER/OBJECT, s3://BUCKET/KEY, streamed by
+ * ft-fetch, see fetch.h: no temporary copy), with gzip decompressed
+ * transparently (zlib).  Every
+ * reader reads through this.  A store object's end of data counts only
+ * once ft-fetch has verified the whole object (its MD5); otherwise the
+ * read that meets it fails with ft-fetch's error.
  *
  * Ownership: ft_source_open() returns a handle the caller closes with
  * ft_source_close() (NULL accepted).
@@ -32,7 +37,7 @@ int ft_source_read_full(ft_source *s, void *buf, size_t n, ft_error *err);
  * many are available (fewer only at end of data), or -1 on error. */
 ssize_t ft_source_peek(ft_source *s, void *buf, size_t n, ft_error *err);
 
-/* Name for messages: the path, or "(stdin)". */
+/* Name for messages: the path (the address), or "(stdin)". */
 const char *ft_source_name(const ft_source *s);
 /* Bytes consumed so far (of the decompressed data). */
 uint64_t ft_source_offset(const ft_source *s);

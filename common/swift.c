@@ -1,10 +1,10 @@
 /* swift.c - OpenStack Swift client over libcurl (see swift.h).
  *
- * MD5 comes from OpenSSL's libcrypto (EVP): libcurl here is built on
- * OpenSSL, so the library is loaded anyway and its MD5 is the fastest at
- * hand.  JSON (Keystone's catalog, SLO manifests) is jansson, which
- * avro-c already depends on. */
+ * The HTTP machinery (retries, progress, MD5) is http.c's.  JSON
+ * (Keystone's catalog, SLO manifests) is jansson, which avro-c already
+ * depends on. */
 #include "swift.h"
+#include "http.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -22,10 +22,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BODY_MAX (8u << 20)     /* response bodies kept (catalogs, errors) */
-#define HASH_CHUNK (1u << 20)
 #define RENEW_MARGIN 60         /* seconds before expiry a token is renewed */
-#define BACKOFF_CAP 60.0
+
+/* Short names for http.h's, as the whole file uses them. */
+#define str_printf ft_str_printf
+#define hex32 ft_hex32
+#define free_secret ft_free_secret
+#define env ft_getenv
+#define BODY_NONE FT_HTTP_BODY_NONE
+#define BODY_FILE FT_HTTP_BODY_FILE
+#define BODY_MEM FT_HTTP_BODY_MEM
 
 enum auth_mode { AUTH_TOKEN, AUTH_V1, AUTH_V3 };
 
@@ -44,60 +50,29 @@ struct ft_swift {
     unsigned gen;            /* counts tokens obtained */
 };
 
-struct buf {
-    char *p;
-    size_t len, cap;
-};
-
 struct ft_swift_conn {
+    /* The HTTP connection (first: ft_http_conn_new), whose fields are
+     * also named directly (c->etag, c->sink). */
+    union {
+        ft_http http;
+        struct {
+            FT_HTTP_FIELDS;
+        };
+    };
     ft_swift *s;
-    void *arg;
-    CURL *curl;
-    char errbuf[CURL_ERROR_SIZE];
-    unsigned seed;
-    int attempts;              /* of the last request */
     char *token, *storage_url; /* this connection's copy */
     unsigned gen;
-    /* the last response */
-    long status;
-    char reason[64];
-    char etag[64];
+    /* Swift's headers in the last response */
     char *h_token, *h_url, *h_subject;
     long h_expires;
     int h_slo;
     char h_md5[33];
-    uint64_t h_length;
-    double h_retry_after;
     int h_manifest;            /* X-Object-Manifest (a DLO) */
-    uint64_t resp_off;         /* object offset of the next body byte */
-    struct buf body;
-    /* a GET's body goes here instead of into body (2xx answers only) */
-    int (*sink)(void *ud, const char *p, size_t n);
-    void *sink_ud;
-    uint64_t sunk;             /* bytes the sink has taken */
-    /* the request body: a file range (fd >= 0) or memory */
-    int fd;
-    uint64_t off, len, pos;
-    const char *mem;
 };
 
 /* ---- small helpers ------------------------------------------------ */
 
 static char *xstrdup_or_null(const char *s) { return s ? strdup(s) : NULL; }
-
-static void free_secret(char *p)
-{
-    if (p) {
-        explicit_bzero(p, strlen(p));
-        free(p);
-    }
-}
-
-static const char *env(const char *name)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
-}
 
 static char *trim_slashes(char *s)
 {
@@ -107,73 +82,9 @@ static char *trim_slashes(char *s)
     return s;
 }
 
-static char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *str_printf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *p = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (p) {
-        va_start(ap, fmt);
-        vsnprintf(p, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-    }
-    return p;
-}
-
-/* Percent-encodes a container or object name for a URL path ('/' kept). */
-static char *url_path_encode(const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    char *out = malloc(strlen(s) * 3 + 1), *o = out;
-    if (!out)
-        return NULL;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-            (*p >= '0' && *p <= '9') || strchr("-._~/", *p)) {
-            *o++ = (char)*p;
-        } else {
-            *o++ = '%';
-            *o++ = hex[*p >> 4];
-            *o++ = hex[*p & 15];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
-/* Copies an ETag header value without quotes, lowercased. */
-static void etag_copy(char *dst, size_t cap, const char *v)
-{
-    size_t n = 0;
-    for (; *v && n + 1 < cap; v++)
-        if (*v != '"')
-            dst[n++] = (char)(*v >= 'A' && *v <= 'F' ? *v + 32 : *v);
-    dst[n] = '\0';
-}
-
-static void hex32(const unsigned char d[16], char out[33])
-{
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 16; i++) {
-        out[2 * i] = hex[d[i] >> 4];
-        out[2 * i + 1] = hex[d[i] & 15];
-    }
-    out[32] = '\0';
-}
-
 /* ---- options, handle ---------------------------------------------- */
 
-void ft_swift_opts_init(ft_swift_opts *o)
-{
-    memset(o, 0, sizeof *o);
-    o->retries = 5;
-    o->backoff = 1.0;
-    o->connect_timeout = 10;
-    o->stall_timeout = 60;
-}
+void ft_swift_opts_init(ft_swift_opts *o) { ft_http_opts_init(o); }
 
 static int v3_setup(ft_swift *s, ft_error *err)
 {
@@ -267,7 +178,7 @@ ft_swift *ft_swift_open(const ft_swift_opts *o, ft_error *err)
     pthread_mutex_init(&s->lock, NULL);
     const char *ca = s->o.cacert ? s->o.cacert : env("OS_CACERT");
     s->cacert = xstrdup_or_null(ca);
-    s->o.cacert = NULL;
+    s->o.cacert = s->cacert;
     if (ca && access(ca, R_OK) != 0) {
         ft_error_set(err, "%s: %s", ca, strerror(errno));
         goto fail;
@@ -357,20 +268,56 @@ void ft_swift_close(ft_swift *s)
     free(s);
 }
 
+/* Swift's response headers (name NULL: a new response starts). */
+static void on_swift_header(void *ud, const char *name, const char *v)
+{
+    ft_swift_conn *c = ud;
+    if (!name) {
+        c->h_md5[0] = '\0';
+        free_secret(c->h_token);
+        free(c->h_url);
+        free_secret(c->h_subject);
+        c->h_token = c->h_url = c->h_subject = NULL;
+        c->h_expires = -1;
+        c->h_slo = 0;
+        c->h_manifest = 0;
+    } else if (!strcasecmp(name, "x-auth-token") ||
+               !strcasecmp(name, "x-storage-token")) {
+        free_secret(c->h_token);
+        c->h_token = strdup(v);
+    } else if (!strcasecmp(name, "x-storage-url")) {
+        free(c->h_url);
+        c->h_url = strdup(v);
+    } else if (!strcasecmp(name, "x-subject-token")) {
+        free_secret(c->h_subject);
+        c->h_subject = strdup(v);
+    } else if (!strcasecmp(name, "x-auth-token-expires")) {
+        c->h_expires = strtol(v, NULL, 10);
+    } else if (!strcasecmp(name, "x-static-large-object")) {
+        c->h_slo = !strcasecmp(v, "true");
+    } else if (!strcasecmp(name, "x-object-meta-ft-md5")) {
+        ft_etag_copy(c->h_md5, sizeof c->h_md5, v);
+    } else if (!strcasecmp(name, "x-object-manifest")) {
+        c->h_manifest = 1;
+    }
+}
+
+/* 422: the body did not match the ETag we sent, so it was damaged on the
+ * way; sending it again is the cure. */
+static int swift_retryable(const ft_http *h, int etag_sent)
+{
+    return ft_http_status_retryable(h->status) || (h->status == 422 && etag_sent);
+}
+
 ft_swift_conn *ft_swift_conn_new(ft_swift *s, void *arg, ft_error *err)
 {
-    ft_swift_conn *c = calloc(1, sizeof *c);
-    if (!c || !(c->curl = curl_easy_init())) {
-        free(c);
-        ft_error_set(err, "libcurl: out of memory");
+    ft_swift_conn *c = ft_http_conn_new(sizeof *c, &s->o, arg, err);
+    if (!c)
         return NULL;
-    }
     c->s = s;
-    c->arg = arg;
-    c->fd = -1;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    c->seed = (unsigned)ts.tv_nsec ^ (unsigned)getpid() ^ (unsigned)(uintptr_t)c;
+    c->http.on_hdr = on_swift_header;
+    c->http.retryable = swift_retryable;
+    c->http.ud = c;
     return c;
 }
 
@@ -378,339 +325,31 @@ void ft_swift_conn_free(ft_swift_conn *c)
 {
     if (!c)
         return;
-    curl_easy_cleanup(c->curl);
+    ft_http_cleanup(&c->http);
     free_secret(c->token);
     free(c->storage_url);
     free_secret(c->h_token);
     free(c->h_url);
     free_secret(c->h_subject);
-    free(c->body.p);
     free(c);
-}
-
-/* ---- one HTTP exchange -------------------------------------------- */
-
-static void reset_response(ft_swift_conn *c)
-{
-    c->status = 0;
-    c->reason[0] = c->etag[0] = c->h_md5[0] = '\0';
-    free_secret(c->h_token);
-    free(c->h_url);
-    free_secret(c->h_subject);
-    c->h_token = c->h_url = c->h_subject = NULL;
-    c->h_expires = -1;
-    c->h_slo = 0;
-    c->h_length = 0;
-    c->h_retry_after = 0;
-    c->h_manifest = 0;
-    c->resp_off = 0;
-    c->body.len = 0;
-}
-
-static size_t on_header(char *p, size_t size, size_t n, void *ud)
-{
-    ft_swift_conn *c = ud;
-    size_t len = size * n;
-    char line[1024];
-    size_t k = len < sizeof line - 1 ? len : sizeof line - 1;
-    memcpy(line, p, k);
-    line[k] = '\0';
-    while (k > 0 && (line[k - 1] == '\r' || line[k - 1] == '\n'))
-        line[--k] = '\0';
-    if (strncmp(line, "HTTP/", 5) == 0) {
-        /* A new response (after "100 Continue" or a retry): start over. */
-        reset_response(c);
-        const char *sp = strchr(line, ' ');
-        if (sp)
-            c->status = strtol(sp + 1, NULL, 10);
-        if (sp && (sp = strchr(sp + 1, ' ')))
-            snprintf(c->reason, sizeof c->reason, "%s", sp + 1);
-        return len;
-    }
-    char *colon = strchr(line, ':');
-    if (!colon)
-        return len;
-    *colon = '\0';
-    char *v = colon + 1;
-    while (*v == ' ' || *v == '\t')
-        v++;
-    if (!strcasecmp(line, "etag"))
-        etag_copy(c->etag, sizeof c->etag, v);
-    else if (!strcasecmp(line, "x-auth-token") || !strcasecmp(line, "x-storage-token")) {
-        free_secret(c->h_token);
-        c->h_token = strdup(v);
-    } else if (!strcasecmp(line, "x-storage-url")) {
-        free(c->h_url);
-        c->h_url = strdup(v);
-    } else if (!strcasecmp(line, "x-subject-token")) {
-        free_secret(c->h_subject);
-        c->h_subject = strdup(v);
-    } else if (!strcasecmp(line, "x-auth-token-expires"))
-        c->h_expires = strtol(v, NULL, 10);
-    else if (!strcasecmp(line, "x-static-large-object"))
-        c->h_slo = !strcasecmp(v, "true");
-    else if (!strcasecmp(line, "x-object-meta-ft-md5"))
-        etag_copy(c->h_md5, sizeof c->h_md5, v);
-    else if (!strcasecmp(line, "content-length"))
-        c->h_length = strtoull(v, NULL, 10);
-    else if (!strcasecmp(line, "retry-after"))
-        c->h_retry_after = strtod(v, NULL);
-    else if (!strcasecmp(line, "x-object-manifest"))
-        c->h_manifest = 1;
-    else if (!strcasecmp(line, "content-range") && !strncasecmp(v, "bytes ", 6))
-        c->resp_off = strtoull(v + 6, NULL, 10);
-    return len;
-}
-
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
-{
-    ft_swift_conn *c = ud;
-    size_t len = size * n;
-    if (c->sink && c->status >= 200 && c->status <= 299) {
-        /* A retried GET may send again bytes the sink already has. */
-        size_t skip = 0;
-        if (c->resp_off < c->sunk)
-            skip = c->sunk - c->resp_off < len ? (size_t)(c->sunk - c->resp_off)
-                                               : len;
-        c->resp_off += len;
-        if (len > skip) {
-            if (c->sink(c->sink_ud, p + skip, len - skip) < 0)
-                return 0;
-            c->sunk += len - skip;
-        }
-        return len;
-    }
-    struct buf *b = &c->body;
-    if (b->len + len + 1 > b->cap && b->len + len + 1 <= BODY_MAX) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + len + 1)
-            cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (!q)
-            return 0;
-        b->p = q;
-        b->cap = cap;
-    }
-    if (b->len + len + 1 <= b->cap) {
-        memcpy(b->p + b->len, p, len);
-        b->len += len;
-        b->p[b->len] = '\0';
-    }
-    return len; /* beyond BODY_MAX: dropped (only error pages get that big) */
 }
 
 static void progress(ft_swift_conn *c, int64_t delta)
 {
-    if (c->s->o.on_progress && delta)
-        c->s->o.on_progress(c->arg, delta);
-}
-
-static size_t on_read(char *dst, size_t size, size_t n, void *ud)
-{
-    ft_swift_conn *c = ud;
-    size_t want = size * n;
-    if (want > c->len - c->pos)
-        want = (size_t)(c->len - c->pos);
-    if (want == 0)
-        return 0;
-    if (c->mem) {
-        memcpy(dst, c->mem + c->pos, want);
-    } else {
-        ssize_t r;
-        do
-            r = pread(c->fd, dst, want, (off_t)(c->off + c->pos));
-        while (r < 0 && errno == EINTR);
-        if (r <= 0) /* error, or the file shrank under us */
-            return CURL_READFUNC_ABORT;
-        want = (size_t)r;
-    }
-    c->pos += want;
-    progress(c, (int64_t)want);
-    return want;
-}
-
-static int on_seek(void *ud, curl_off_t offset, int origin)
-{
-    ft_swift_conn *c = ud;
-    if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > c->len)
-        return CURL_SEEKFUNC_CANTSEEK;
-    progress(c, (int64_t)offset - (int64_t)c->pos);
-    c->pos = (uint64_t)offset;
-    return CURL_SEEKFUNC_OK;
-}
-
-/* Failures no retry can mend: bad URLs, TLS trust, our own file. */
-static int curl_fatal(CURLcode rc)
-{
-    switch (rc) {
-    case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_URL_MALFORMAT:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_CRL_BADFILE:
-    case CURLE_READ_ERROR:
-    case CURLE_WRITE_ERROR:
-    case CURLE_ABORTED_BY_CALLBACK:
-    case CURLE_OUT_OF_MEMORY:
-    case CURLE_FILESIZE_EXCEEDED:
-    case CURLE_LOGIN_DENIED:
-    case CURLE_NOT_BUILT_IN:
-    case CURLE_FUNCTION_NOT_FOUND:
-    case CURLE_BAD_FUNCTION_ARGUMENT:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-enum body_kind { BODY_NONE, BODY_FILE, BODY_MEM };
-
-/* One attempt.  Returns 0 with c->status set, or -1 with err set and
- * *fatal saying whether a retry is pointless. */
-static int perform(ft_swift_conn *c, const char *method, const char *url,
-                   struct curl_slist *hdrs, enum body_kind body,
-                   const char *what, int *fatal, ft_error *err)
-{
-    CURL *h = c->curl;
-    ft_swift *s = c->s;
-    curl_easy_reset(h); /* keeps the connection cache */
-    reset_response(c);
-    c->errbuf[0] = '\0';
-    c->pos = 0;
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, s->o.connect_timeout);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, s->o.stall_timeout);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (s->cacert)
-        curl_easy_setopt(h, CURLOPT_CAINFO, s->cacert);
-    if (!strcmp(method, "HEAD")) {
-        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-    } else if (!strcmp(method, "PUT")) {
-        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
-        curl_easy_setopt(h, CURLOPT_READDATA, c);
-        curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
-        curl_easy_setopt(h, CURLOPT_SEEKDATA, c);
-        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
-                         (curl_off_t)(body == BODY_NONE ? 0 : c->len));
-        curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
-    } else if (!strcmp(method, "POST")) {
-        curl_easy_setopt(h, CURLOPT_POST, 1L);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->mem);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->len);
-    } else if (strcmp(method, "GET") != 0) {
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    }
-    char range[32];
-    if (c->sink && c->sunk > 0) {
-        /* Resume a read where the last attempt stopped. */
-        snprintf(range, sizeof range, "%llu-", (unsigned long long)c->sunk);
-        curl_easy_setopt(h, CURLOPT_RANGE, range);
-    }
-    CURLcode rc = curl_easy_perform(h);
-    if (rc != CURLE_OK) {
-        progress(c, -(int64_t)c->pos);
-        *fatal = curl_fatal(rc);
-        const char *detail = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
-        if (rc == CURLE_ABORTED_BY_CALLBACK || rc == CURLE_READ_ERROR)
-            detail = "the local file could not be read (did it shrink?)";
-        if (rc == CURLE_WRITE_ERROR && c->sink)
-            detail = "the reader stopped";
-        return ft_error_set(err, "%s: %s", what, detail);
-    }
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
-    return 0;
-}
-
-static void backoff_sleep(ft_swift_conn *c, int attempt, const char *why)
-{
-    double d = c->s->o.backoff;
-    for (int i = 0; i < attempt && d < BACKOFF_CAP; i++)
-        d *= 2;
-    if (d > BACKOFF_CAP)
-        d = BACKOFF_CAP;
-    /* Equal jitter: half fixed, half random, so parallel clients spread. */
-    d = d / 2 + d / 2 * ((double)rand_r(&c->seed) / RAND_MAX);
-    if (c->h_retry_after > d && c->h_retry_after <= BACKOFF_CAP)
-        d = c->h_retry_after;
-    if (c->s->o.on_retry) {
-        char msg[FT_ERRLEN + 64];
-        snprintf(msg, sizeof msg, "%s; retry %d of %d in %.1f s", why,
-                 attempt + 1, c->s->o.retries, d);
-        c->s->o.on_retry(c->arg, msg);
-    }
-    struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
-static int status_retryable(long st, int etag_sent)
-{
-    /* 422: the body did not match the ETag we sent, so it was damaged on
-     * the way; sending it again is the cure. */
-    return st == 408 || st == 429 || st >= 500 || (st == 422 && etag_sent);
+    ft_http_progress(&c->http, delta);
 }
 
 static void http_error(ft_swift_conn *c, const char *what, ft_error *err)
 {
-    char tail[48] = "";
-    if (c->attempts > 1 && status_retryable(c->status, 1))
-        snprintf(tail, sizeof tail, " (gave up after %d attempts)", c->attempts);
-    ft_error_set(err, "%s: HTTP %ld%s%s%s", what, c->status,
-                 c->reason[0] ? " " : "", c->reason, tail);
+    ft_http_error(&c->http, what, err);
 }
 
-/* Performs a request with retries for connection failures, timeouts,
- * 408, 429 and 5xx (and 422 when an ETag was sent).  Returns the final
- * HTTP status, or -1 with err set. */
 static long with_retries(ft_swift_conn *c, const char *method, const char *url,
-                         struct curl_slist *hdrs, enum body_kind body,
+                         struct curl_slist *hdrs, enum ft_http_body body,
                          int etag_sent, const char *what, ft_error *err)
 {
-    for (int attempt = 0;; attempt++) {
-        int fatal = 0;
-        char why[FT_ERRLEN];
-        c->attempts = attempt + 1;
-        if (perform(c, method, url, hdrs, body, what, &fatal, err) < 0) {
-            if (fatal)
-                return -1;
-            if (attempt >= c->s->o.retries) {
-                if (attempt > 0) {
-                    char m[FT_ERRLEN];
-                    snprintf(m, sizeof m, "%s", err->msg);
-                    ft_error_set(err, "%s (gave up after %d attempts)", m,
-                                 attempt + 1);
-                }
-                return -1;
-            }
-            snprintf(why, sizeof why, "%s", err->msg);
-        } else if (status_retryable(c->status, etag_sent) &&
-                   attempt < c->s->o.retries) {
-            if (body != BODY_NONE)
-                progress(c, -(int64_t)c->pos);
-            ft_error e;
-            c->attempts = 1;
-            http_error(c, what, &e);
-            snprintf(why, sizeof why, "%s", e.msg);
-        } else {
-            return c->status;
-        }
-        backoff_sleep(c, attempt, why);
-    }
+    return ft_http_request(&c->http, method, url, hdrs, body, etag_sent, what,
+                           err);
 }
 
 /* ---- authentication ----------------------------------------------- */
@@ -928,12 +567,12 @@ int ft_swift_authenticate(ft_swift_conn *c, ft_error *err)
 static long storage_request(ft_swift_conn *c, const char *method,
                             const char *container, const char *object,
                             const char *query, const struct curl_slist *extra,
-                            enum body_kind body, int etag_sent, ft_error *err)
+                            enum ft_http_body body, int etag_sent, ft_error *err)
 {
     char *what = object ? str_printf("%s/%s", container, object)
                         : strdup(container);
-    char *ec = url_path_encode(container);
-    char *eo = object ? url_path_encode(object) : NULL;
+    char *ec = ft_url_path_encode(container);
+    char *eo = object ? ft_url_path_encode(object) : NULL;
     long st = -1;
     if (!what || !ec || (object && !eo)) {
         ft_error_set(err, "out of memory");
@@ -1024,7 +663,7 @@ static int create_container(ft_swift_conn *c, const char *container,
 static int put_verified(ft_swift_conn *c, const char *container,
                         const char *object, const char *query,
                         const char *etag, const char *want_etag,
-                        struct curl_slist *extra, enum body_kind body,
+                        struct curl_slist *extra, enum ft_http_body body,
                         ft_error *err)
 {
     struct curl_slist *h = NULL;
@@ -1064,117 +703,9 @@ static int put_verified(ft_swift_conn *c, const char *container,
 
 /* ---- verified upload ---------------------------------------------- */
 
-/* MD5 of a file and of each of its segments, computed in one pass,
- * possibly in a thread of its own while earlier segments are sent: the
- * uploader waits in hasher_wait() for the segment it needs. */
-struct hasher {
-    int fd;
-    const char *path;
-    uint64_t size, segsize; /* segsize UINT64_MAX: no segments */
-    size_t nseg;
-    char (*segs)[33];
-    char whole[33];
-    pthread_mutex_t m;
-    pthread_cond_t cv;
-    size_t done;     /* segments hashed */
-    int finished;    /* 1 = whole[] valid, -1 = failed (err) */
-    int cancel;
-    ft_error err;
-};
-
-static void *hasher_run(void *arg)
-{
-    struct hasher *h = arg;
-    unsigned char *b = malloc(HASH_CHUNK);
-    EVP_MD_CTX *w = EVP_MD_CTX_new(), *sg = EVP_MD_CTX_new();
-    unsigned char d[EVP_MAX_MD_SIZE];
-    int rc = -1;
-    if (!b || !w || !sg) {
-        ft_error_set(&h->err, "out of memory");
-        goto out;
-    }
-    EVP_DigestInit_ex(w, EVP_md5(), NULL);
-    EVP_DigestInit_ex(sg, EVP_md5(), NULL);
-    uint64_t off = 0, seg_left = h->nseg ? h->segsize : UINT64_MAX;
-    while (off < h->size) {
-        if (__atomic_load_n(&h->cancel, __ATOMIC_RELAXED))
-            goto out;
-        size_t want = h->size - off < HASH_CHUNK ? (size_t)(h->size - off)
-                                                 : HASH_CHUNK;
-        if (want > seg_left)
-            want = (size_t)seg_left;
-        ssize_t r = pread(h->fd, b, want, (off_t)off);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            ft_error_set(&h->err, "%s: %s", h->path, strerror(errno));
-            goto out;
-        }
-        if (r == 0) {
-            ft_error_set(&h->err, "%s: the file shrank while being read",
-                         h->path);
-            goto out;
-        }
-        EVP_DigestUpdate(w, b, (size_t)r);
-        off += (uint64_t)r;
-        if (h->nseg) {
-            EVP_DigestUpdate(sg, b, (size_t)r);
-            seg_left -= (uint64_t)r;
-            if (seg_left == 0 || off == h->size) {
-                EVP_DigestFinal_ex(sg, d, NULL);
-                EVP_DigestInit_ex(sg, EVP_md5(), NULL);
-                seg_left = h->segsize;
-                pthread_mutex_lock(&h->m);
-                hex32(d, h->segs[h->done++]);
-                pthread_cond_broadcast(&h->cv);
-                pthread_mutex_unlock(&h->m);
-            }
-        }
-    }
-    EVP_DigestFinal_ex(w, d, NULL);
-    hex32(d, h->whole);
-    rc = 0;
-out:
-    EVP_MD_CTX_free(w);
-    EVP_MD_CTX_free(sg);
-    free(b);
-    pthread_mutex_lock(&h->m);
-    h->finished = rc == 0 ? 1 : -1;
-    pthread_cond_broadcast(&h->cv);
-    pthread_mutex_unlock(&h->m);
-    return NULL;
-}
-
-/* Waits until segment i is hashed (i == nseg: the whole file). */
-static int hasher_wait(struct hasher *h, size_t i, ft_error *err)
-{
-    pthread_mutex_lock(&h->m);
-    while (h->finished == 0 && (i >= h->nseg || h->done <= i))
-        pthread_cond_wait(&h->cv, &h->m);
-    int failed = h->finished < 0 && (i >= h->nseg || h->done <= i);
-    pthread_mutex_unlock(&h->m);
-    if (failed) {
-        if (err)
-            *err = h->err;
-        return -1;
-    }
-    return 0;
-}
-
-static void md5_str(const char *s, size_t n, char out[33])
-{
-    unsigned char d[EVP_MAX_MD_SIZE];
-    EVP_MD_CTX *x = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(x, EVP_md5(), NULL);
-    EVP_DigestUpdate(x, s, n);
-    EVP_DigestFinal_ex(x, d, NULL);
-    EVP_MD_CTX_free(x);
-    hex32(d, out);
-}
-
 /* Segments (each skipped when an earlier run stored it), then the
  * manifest.  Segment i is sent as soon as h has hashed it. */
-static int upload_slo(ft_swift_conn *c, struct hasher *h,
+static int upload_slo(ft_swift_conn *c, ft_hasher *h,
                       const char *container, const char *object,
                       ft_error *err)
 {
@@ -1193,7 +724,7 @@ static int upload_slo(ft_swift_conn *c, struct hasher *h,
     for (size_t i = 0; i < nseg; i++) {
         uint64_t off = (uint64_t)i * segsize;
         uint64_t len = size - off < segsize ? size - off : segsize;
-        if (hasher_wait(h, i, err) < 0)
+        if (ft_hasher_wait(h, i, err) < 0)
             goto out;
         const char *md5 = h->segs[i];
         free(seg);
@@ -1230,11 +761,11 @@ static int upload_slo(ft_swift_conn *c, struct hasher *h,
         }
         memcpy(etags + i * 32, md5, 32);
     }
-    if (hasher_wait(h, nseg, err) < 0)
+    if (ft_hasher_wait(h, nseg, err) < 0)
         goto out;
     /* The manifest's ETag is the MD5 of the segments' ETags. */
     char slo_etag[33];
-    md5_str(etags, nseg * 32, slo_etag);
+    ft_md5_hex(etags, nseg * 32, slo_etag);
     mjson = json_dumps(manifest, JSON_COMPACT);
     char *meta = str_printf("X-Object-Meta-Ft-Md5: %s", h->whole);
     if (!mjson || !meta) {
@@ -1265,50 +796,19 @@ out:
 int ft_swift_upload(ft_swift_conn *c, const char *path, const char *container,
                     const char *object, uint64_t segment_size, ft_error *err)
 {
-    struct hasher h = {.fd = -1, .path = path};
-    pthread_mutex_init(&h.m, NULL);
-    pthread_cond_init(&h.cv, NULL);
+    ft_hasher h;
     pthread_t tid;
     int threaded = 0, rc = -1;
-    h.fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (h.fd < 0) {
-        ft_error_set(err, "%s: %s", path, strerror(errno));
+    if (ft_hasher_open(&h, path, segment_size, FT_SWIFT_MAX_SEGMENTS, "Swift",
+                       err) < 0)
         goto out;
-    }
-    struct stat sb;
-    if (fstat(h.fd, &sb) < 0) {
-        ft_error_set(err, "%s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        ft_error_set(err, "%s: not a regular file", path);
-        goto out;
-    }
-    h.size = (uint64_t)sb.st_size;
-    h.segsize = segment_size ? segment_size : UINT64_MAX;
-    if (h.size > h.segsize) {
-        uint64_t n = (h.size + h.segsize - 1) / h.segsize;
-        if (n > FT_SWIFT_MAX_SEGMENTS) {
-            ft_error_set(err, "%s: %llu segments of %llu bytes exceed Swift's "
-                         "limit of %d: use a larger segment size", path,
-                         (unsigned long long)n, (unsigned long long)h.segsize,
-                         FT_SWIFT_MAX_SEGMENTS);
-            goto out;
-        }
-        h.nseg = (size_t)n;
-        h.segs = calloc(h.nseg, sizeof *h.segs);
-        if (!h.segs) {
-            ft_error_set(err, "out of memory");
-            goto out;
-        }
-    }
     ft_swift_stat st;
     if (ft_swift_head(c, container, object, &st, err) < 0)
         goto out;
     if ((st.exists && st.size == h.size) || h.nseg == 0) {
         /* The whole MD5 decides a skip, and a plain PUT sends it first. */
-        hasher_run(&h);
-        if (hasher_wait(&h, h.nseg, err) < 0)
+        ft_hasher_run(&h);
+        if (ft_hasher_wait(&h, h.nseg, err) < 0)
             goto out;
         if (st.exists && st.size == h.size &&
             strcmp(st.slo ? st.md5 : st.etag, h.whole) == 0) {
@@ -1317,10 +817,10 @@ int ft_swift_upload(ft_swift_conn *c, const char *path, const char *container,
         }
     } else {
         /* A new large object: hash ahead while segments go up. */
-        if (pthread_create(&tid, NULL, hasher_run, &h) == 0)
+        if (pthread_create(&tid, NULL, ft_hasher_run, &h) == 0)
             threaded = 1;
         else
-            hasher_run(&h);
+            ft_hasher_run(&h);
     }
     if (h.nseg) {
         rc = upload_slo(c, &h, container, object, err);
@@ -1340,11 +840,7 @@ out:
         pthread_join(tid, NULL);
     }
     c->fd = -1;
-    free(h.segs);
-    if (h.fd >= 0)
-        close(h.fd);
-    pthread_cond_destroy(&h.cv);
-    pthread_mutex_destroy(&h.m);
+    ft_hasher_close(&h);
     return rc;
 }
 
@@ -1459,18 +955,119 @@ out:
 
 /* ---- streamed reads ------------------------------------------------ */
 
-/* The handle readers share (one token for every input of a process). */
+/* The handle readers share (one token for every input of a process),
+ * opened on first use with shared_opts.  Its connections carry a struct
+ * subject as their callback argument, so that retry notes and errors name
+ * the swift:// address instead of "CONTAINER/OBJECT". */
 static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
 static ft_swift *shared;
+static ft_swift_opts shared_opts;
+static int shared_opts_set;
+static void (*user_on_retry)(void *arg, const char *msg);
+
+struct subject {
+    const char *what;   /* as swift.c names it: "C" or "C/O" */
+    const char *url;
+};
+
+/* "WHAT: rest" becomes "URL: rest" in place (other messages are kept). */
+static void name_by_url(char *msg, size_t cap, const struct subject *x)
+{
+    size_t n = strlen(x->what);
+    if (strncmp(msg, x->what, n) != 0 || msg[n] != ':')
+        return;
+    char rest[FT_ERRLEN + 64];
+    snprintf(rest, sizeof rest, "%s", msg + n);
+    snprintf(msg, cap, "%s%s", x->url, rest);
+}
+
+static void shared_on_retry(void *arg, const char *msg)
+{
+    char m[FT_ERRLEN + 64];
+    snprintf(m, sizeof m, "%s", msg);
+    if (arg)
+        name_by_url(m, sizeof m, arg);
+    if (user_on_retry)
+        user_on_retry(NULL, m);
+}
+
+void ft_swift_shared_options(const ft_swift_opts *o)
+{
+    pthread_mutex_lock(&shared_lock);
+    shared_opts = *o;
+    shared_opts_set = 1;
+    pthread_mutex_unlock(&shared_lock);
+}
 
 static ft_swift *shared_swift(ft_error *err)
 {
     pthread_mutex_lock(&shared_lock);
-    if (!shared)
-        shared = ft_swift_open(NULL, err);
+    if (!shared) {
+        ft_swift_opts o;
+        if (shared_opts_set)
+            o = shared_opts;
+        else
+            ft_swift_opts_init(&o);
+        user_on_retry = o.on_retry;
+        o.on_retry = shared_on_retry;
+        shared = ft_swift_open(&o, err);
+    }
     ft_swift *s = shared;
     pthread_mutex_unlock(&shared_lock);
     return s;
+}
+
+/* A session is "EXPIRES STORAGE_URL TOKEN" (EXPIRES 0: unknown). */
+int ft_swift_session_get(char *buf, size_t cap)
+{
+    pthread_mutex_lock(&shared_lock);
+    ft_swift *s = shared;
+    pthread_mutex_unlock(&shared_lock);
+    if (!s)
+        return 0;
+    int n = 0;
+    pthread_mutex_lock(&s->lock);
+    /* A token given in the environment is there for every process. */
+    if (s->mode != AUTH_TOKEN && s->token && s->storage_url)
+        n = snprintf(buf, cap, "%lld %s %s", (long long)s->expires,
+                     s->storage_url, s->token);
+    pthread_mutex_unlock(&s->lock);
+    if (n <= 0 || (size_t)n >= cap) {
+        if (cap)
+            explicit_bzero(buf, cap);
+        return 0;
+    }
+    return 1;
+}
+
+void ft_swift_session_set(const char *session)
+{
+    ft_error e;
+    ft_swift *s = shared_swift(&e);
+    if (!s || !session)
+        return; /* the error comes again at first use */
+    long long expires;
+    int pos = 0;
+    if (sscanf(session, "%lld %n", &expires, &pos) != 1 || pos == 0)
+        return;
+    const char *url = session + pos, *sp = strchr(url, ' ');
+    if (!sp || sp == url || !sp[1] || strchr(sp + 1, ' '))
+        return;
+    pthread_mutex_lock(&s->lock);
+    if (s->mode != AUTH_TOKEN && !s->token) {
+        s->storage_url = strndup(url, (size_t)(sp - url));
+        s->token = strdup(sp + 1);
+        if (!s->storage_url || !s->token) {
+            free(s->storage_url);
+            free_secret(s->token);
+            s->storage_url = s->token = NULL;
+        } else {
+            /* As if obtained here: a 401 renews it from the credentials. */
+            s->expires = (time_t)expires;
+            s->gen++;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
 }
 
 int ft_swift_parse_url(const char *url, char **container, char **object,
@@ -1496,17 +1093,19 @@ int ft_swift_parse_url(const char *url, char **container, char **object,
     return 0;
 }
 
-int ft_swift_list_url(const char *url, ft_swift_names *out, ft_error *err)
+static int list_url(const char *url, char delim, int empty_ok,
+                    ft_swift_names *out, ft_error *err)
 {
     char *cont, *prefix;
     out->v = NULL;
     out->n = 0;
     if (ft_swift_parse_url(url, &cont, &prefix, err) < 0)
         return -1;
+    struct subject x = {cont, url};
     ft_swift *s = shared_swift(err);
-    ft_swift_conn *c = s ? ft_swift_conn_new(s, NULL, err) : NULL;
-    int rc = c ? ft_swift_list(c, cont, prefix, 0, out, err) : -1;
-    if (rc == 0 && out->n == 0)
+    ft_swift_conn *c = s ? ft_swift_conn_new(s, &x, err) : NULL;
+    int rc = c ? ft_swift_list(c, cont, prefix, delim, out, err) : -1;
+    if (rc == 0 && out->n == 0 && !empty_ok)
         rc = ft_error_set(err, "%s: no objects", url);
     /* As addresses: swift://CONTAINER/NAME. */
     for (size_t i = 0; rc == 0 && i < out->n; i++) {
@@ -1519,6 +1118,7 @@ int ft_swift_list_url(const char *url, ft_swift_names *out, ft_error *err)
         out->v[i] = u;
     }
     if (rc < 0) {
+        name_by_url(err->msg, sizeof err->msg, &x);
         if (strncmp(err->msg, url, strlen(url)) != 0)
             ft_error_prefix(err, "%s", url);
         ft_swift_names_free(out);
@@ -1529,8 +1129,20 @@ int ft_swift_list_url(const char *url, ft_swift_names *out, ft_error *err)
     return rc;
 }
 
+int ft_swift_list_url(const char *url, ft_swift_names *out, ft_error *err)
+{
+    return list_url(url, 0, 0, out, err);
+}
+
+int ft_swift_list_url_delim(const char *url, char delim, ft_swift_names *out,
+                            ft_error *err)
+{
+    return list_url(url, delim, 1, out, err);
+}
+
 struct ft_swift_stream {
-    char *url, *container, *object;
+    char *url, *container, *object, *what;
+    struct subject subj;
     ft_swift_conn *c;
     int fds[2];         /* [0] the reader's end, [1] the fetcher's */
     pthread_t tid;
@@ -1583,8 +1195,6 @@ static void *stream_run(void *arg)
     if (s < 0) {
         if (st->err.msg[0] == '\0')
             ft_error_set(&st->err, "%s: read failed", st->url);
-    } else if (s == 404) {
-        ft_error_set(&st->err, "%s: no such object", st->url);
     } else if (s != 200 && s != 206) {
         http_error(c, st->url, &st->err);
     } else if (c->h_length && c->resp_off != c->sunk) {
@@ -1601,6 +1211,8 @@ static void *stream_run(void *arg)
         else
             st->rc = 0;
     }
+    if (st->rc < 0)
+        name_by_url(st->err.msg, sizeof st->err.msg, &st->subj);
     /* End of data for the reader: ft_swift_stream_finish() says how. */
     shutdown(st->fds[1], SHUT_WR);
     return NULL;
@@ -1617,25 +1229,30 @@ ft_swift_stream *ft_swift_stream_open(const char *url, ft_error *err)
     st->rc = -1;
     if (ft_swift_parse_url(url, &st->container, &st->object, err) < 0)
         goto fail;
-    if (!(st->url = strdup(url)) || !(st->md5 = EVP_MD_CTX_new())) {
+    st->what = str_printf("%s/%s", st->container, st->object);
+    if (!(st->url = strdup(url)) || !st->what || !(st->md5 = EVP_MD_CTX_new())) {
         ft_error_set(err, "out of memory");
         goto fail;
     }
+    st->subj.what = st->what;
+    st->subj.url = st->url;
     EVP_DigestInit_ex(st->md5, EVP_md5(), NULL);
     if (st->object[0] == '\0' || st->object[strlen(st->object) - 1] == '/') {
         ft_error_set(err, "%s: names a prefix, not an object", url);
         goto fail;
     }
     ft_swift *s = shared_swift(err);
-    if (!s || !(st->c = ft_swift_conn_new(s, NULL, err)))
+    if (!s || !(st->c = ft_swift_conn_new(s, &st->subj, err))) {
+        ft_error_prefix(err, "%s", url);
         goto fail;
+    }
     /* A socket, not a pipe: send() with MSG_NOSIGNAL reports a reader
      * that went away instead of raising SIGPIPE. */
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, st->fds) < 0) {
         ft_error_set(err, "%s: %s", url, strerror(errno));
         goto fail;
     }
-    /* Fail early (credentials, a missing object) with a clear message. */
+    /* Fail early (credentials) with a clear message. */
     if (ft_swift_authenticate(st->c, err) < 0) {
         ft_error_prefix(err, "%s", url);
         goto fail;
@@ -1680,6 +1297,7 @@ void ft_swift_stream_close(ft_swift_stream *st)
     ft_swift_conn_free(st->c);
     EVP_MD_CTX_free(st->md5);
     free(st->url);
+    free(st->what);
     free(st->container);
     free(st->object);
     free(st);

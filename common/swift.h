@@ -35,22 +35,15 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "http.h"
 
 typedef struct ft_swift ft_swift;
 typedef struct ft_swift_conn ft_swift_conn;
 
-typedef struct ft_swift_opts {
-    const char *cacert;  /* CA bundle for TLS (NULL: OS_CACERT or the system's) */
-    int retries;         /* further attempts after a retryable failure */
-    double backoff;      /* first delay in seconds (doubles each retry) */
-    long connect_timeout; /* seconds */
-    long stall_timeout;  /* seconds with no progress before giving up */
-    /* Called before each retry with a one-line message (may be NULL). */
-    void (*on_retry)(void *arg, const char *msg);
-    /* Called as request bodies are sent: bytes since the last call
-     * (negative when a failed attempt is rewound).  May be NULL. */
-    void (*on_progress)(void *arg, int64_t delta);
-} ft_swift_opts;
+/* Options (see http.h): cacert (NULL: OS_CACERT or the system's),
+ * retries, backoff, connect_timeout, stall_timeout, on_retry,
+ * on_progress. */
+typedef ft_http_opts ft_swift_opts;
 
 void ft_swift_opts_init(ft_swift_opts *o);
 
@@ -106,18 +99,41 @@ int ft_swift_list(ft_swift_conn *c, const char *container, const char *prefix,
                   char delim, ft_swift_names *out, ft_error *err);
 void ft_swift_names_free(ft_swift_names *n);
 
-/* ---- reading, for the input layer (source.h, reader.h) ----
+/* ---- reading, for ft-fetch (the readers' back end, see fetch.h) ----
  * These use one handle per process, opened on first use with the
- * credentials of the environment and default options. */
+ * credentials of the environment and the options given to
+ * ft_swift_shared_options() (default: ft_swift_opts_init()). */
 #define FT_SWIFT_SCHEME "swift://"
+
+/* Options for the shared handle; call before any other function below.
+ * Retry notes reach o->on_retry (with a NULL argument) naming the
+ * swift:// address. */
+void ft_swift_shared_options(const ft_swift_opts *o);
 
 /* Splits "swift://CONTAINER/OBJECT" (the object may be "" or a prefix);
  * caller frees both. */
 int ft_swift_parse_url(const char *url, char **container, char **object,
                        ft_error *err);
-/* The objects under "swift://CONTAINER/PREFIX/" as swift:// addresses in
- * name order; none is an error. */
+/* The objects under "swift://CONTAINER/PREFIX" (the object part is a
+ * plain name prefix) as swift:// addresses in name order; none is an
+ * error. */
 int ft_swift_list_url(const char *url, ft_swift_names *out, ft_error *err);
+/* The same with a delimiter (see ft_swift_list): one level, the entries
+ * that continue past it as addresses ending in delim; none is not an
+ * error. */
+int ft_swift_list_url_delim(const char *url, char delim, ft_swift_names *out,
+                            ft_error *err);
+
+/* The shared handle's token, to hand to another process so that it need
+ * not authenticate again: writes "EXPIRES STORAGE_URL TOKEN" into buf and
+ * returns 1, or 0 when there is none (not yet authenticated, or the token
+ * came from OS_AUTH_TOKEN, which every process sees anyway).  The text is
+ * a secret: never print it. */
+int ft_swift_session_get(char *buf, size_t cap);
+/* Seeds the shared handle with such a session (ignored when malformed,
+ * or with OS_AUTH_TOKEN).  It is used until it expires or is refused
+ * with 401, then renewed from the credentials as usual. */
+void ft_swift_session_set(const char *session);
 
 /* An object streamed as it arrives: a thread GETs it (resuming with a
  * Range after a retryable failure) and writes it into a socket whose

@@ -162,4 +162,32 @@ test_expect_success 'SIGTERM leaves neither the output file nor its temporary' '
   exec 3>&-
   test $rc = 143 && ! test -e sig.avro && ! ls sig.avro.tmp.* 2>/dev/null
 '
+# Blocks are read ahead by a second thread: every block, in order, whatever
+# the timing of the input (a pause before the worker's second block once
+# made it drop one).
+test_expect_success 'many blocks, read ahead: every record in order, pauses or not' '
+  telescope-gen --seed 5 --packets 20000 -w blk.pcap &&
+  ft-aggregate --quiet -r blk.pcap -F framed >blk.ft4 &&
+  ft-cat -F csv blk.ft4 >exp.csv &&
+  for codec in deflate null snappy; do
+    ft-cat --codec $codec --block-size 2000 -w blk-$codec.avro blk.ft4 || exit 1
+    ft-cat -F csv blk-$codec.avro >got.csv && test_cmp exp.csv got.csv || exit 1
+    for cut in 300 5000 20000; do
+      { head -c $cut blk-$codec.avro; sleep 0.2; tail -c +$((cut + 1)) blk-$codec.avro; } |
+        ft-cat -F csv >got.csv && test_cmp exp.csv got.csv || exit 1
+    done
+  done &&
+  test $(wc -l <exp.csv) -gt 1000
+'
+test_expect_success 'an early stop (-n) while the worker reads a pipe ends at once' '
+  { cat blk-null.avro; sleep 30; } | ft-cat -n 3 -F csv >got.csv 2>err &
+  pid=$! && sleep 3 && ! kill -0 $pid 2>/dev/null; ok=$?
+  kill $pid 2>/dev/null; wait $pid
+  test $ok = 0 && test $(wc -l <got.csv) = 4
+'
+test_expect_success '-w to a FIFO writes into it and leaves it a FIFO' '
+  mkfifo out.fifo && { cat out.fifo >fifo.out & } &&
+  ft-cat -w out.fifo blk-deflate.avro && wait &&
+  test -p out.fifo && ft-cat -F csv fifo.out >got.csv && test_cmp exp.csv got.csv
+'
 test_done

@@ -213,6 +213,39 @@ else
   echo "ok - # skip seed question 1 as a pipe (ft-filter not built)"
 fi
 
+test_expect_success '-e counts only matching records (sqlite3)' '
+  ft-topn -F csv -e "protocol == tcp" -k dst_port -n 8 t.avro >got.csv &&
+  sql_topn t.db dst_port 1 8 "protocol = 6" >want.csv && same_rows got.csv want.csv &&
+  ft-topn -F csv --ip-format int -e "protocol == tcp" -e "packet_cnt > 1" --by packets \
+    -k src_ip t.avro >got.csv &&
+  sql_topn t.db src_ip packet_cnt 10 "protocol = 6 AND packet_cnt > 1" >want.csv &&
+  same_rows got.csv want.csv
+'
+test_expect_success '-e gives what ft-filter | ft-topn gives, also for seed question 1' '
+  ft-topn -e "common_ttls in 200..255" -k netacq_country -n 5 t.avro >got &&
+  ft-topn -k netacq_country -n 5 ttl.avro >exp && test_cmp exp got &&
+  ft-topn --expression "protocol == udp or dst_port in {22,23}" -k dst_port -F json t.avro >got &&
+  ft-filter "protocol == udp or dst_port in {22,23}" t.avro | ft-topn -k dst_port -F json >exp &&
+  test_cmp exp got
+'
+test_expect_success '-e with --partial: merged shards = one run' '
+  for s in 1 2 3 4; do
+    ft-topn -e "protocol == tcp" -k dst_port --partial shard$s.avro >e$s.part || exit 1
+  done &&
+  ft-topn --merge e1.part e2.part e3.part e4.part >got &&
+  ft-topn -e "protocol == tcp" -k dst_port t.avro >exp && test_cmp exp got
+'
+test_expect_success '-e matching nothing: the empty table' '
+  ft-topn -e "dst_port == 1 and dst_port == 2" -k dst_port -F csv t.avro >got &&
+  ft-topn -k dst_port -F csv empty.avro >exp && test_cmp exp got
+'
+test_expect_code 2 'a syntax error in -e exits 2' 'ft-topn -e "protocol ==" -k dst_port t.avro'
+test_expect_success 'a syntax error in -e: message and caret, nothing read' '
+  test_must_fail ft-topn -e "protocl == 6" -k dst_port no-such-file 2>err &&
+  test_grep "^ft-topn: -e: .*protocol" err && test_grep "\^" err &&
+  ! test_grep "no-such-file" err
+'
+test_expect_code 2 '-e with --merge exits 2' 'ft-topn --merge -e "protocol == tcp" p1.part'
 test_expect_success 'stdin, framed streams, gzip and several files give the same' '
   ft-topn -k dst_port t.avro >exp &&
   ft-topn -k dst_port <t.avro >out && test_cmp exp out &&

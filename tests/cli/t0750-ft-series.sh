@@ -130,6 +130,16 @@ if command -v ft-filter >/dev/null 2>&1; then
 else
   echo "ok - # skip seed question 2 as a pipe (ft-filter not built)"
 fi
+test_expect_success '-e: seed question 2 in one process (sqlite3)' '
+  ft-series -e "src_ip in 130.0.0.0/8" -F csv --no-header -l dustdemo.130net t.avro >out &&
+  sql_series 1 "src_ip BETWEEN 2181038080 AND 2197815295" dustdemo.130net >exp &&
+  test_cmp exp out &&
+  ft-series --expression "src_ip in 130.0.0.0/8" -e "packet_cnt >= 2" -F csv t.avro >got &&
+  ft-filter "src_ip in 130.0.0.0/8 and packet_cnt >= 2" t.avro | ft-series -F csv >exp &&
+  test_cmp exp got
+'
+test_expect_code 2 'a bad -e exits 2' 'ft-series -e "src_ip in 130/99" t.avro'
+test_expect_code 2 '-e with --merge exits 2' 'ft-series --merge -e "protocol == 6" x.part'
 test_expect_success 'graphite lines match sqlite3' '
   ft-series -F graphite -l dustdemo.all --bin 900 t.avro >out &&
   sql_series 900 | awk -F, "{ split(\"pkt_cnt flows src_ips dst_nets asns\", m, \" \");

@@ -309,4 +309,29 @@ else
   test_count=$((test_count + 1))
   echo "ok $test_count # SKIP Slurm: $(head -n 1 slurm-start.log)"
 fi
+# ---- a dataset in a Swift store (tests/swift/lib.sh) ----
+. "$FT_TOP/tests/swift/lib.sh"
+if swift_available; then
+  unset OS_AUTH_URL OS_STORAGE_URL OS_AUTH_TOKEN FT_FETCH
+  SW=$TRASH/sw
+  trap 'stop_slurm; swift_stop "$SW"; cd /; rm -rf "$TRASH"' EXIT
+  if swift_start "$SW" >swift-start.log 2>&1 && ft-upload -q -c shard --datasource demo ds; then
+    test_expect_success 'ft-shard --local over a swift:// dataset equals one process' '
+      "$SHARD" -N 4 -j 2 --dataset swift://shard --from $FROM --to $TO -- \
+        ft-filter "common_ttls in 200..255" "|" ft-topn -k netacq_country -n 5 >got &&
+      ft-filter "common_ttls in 200..255" $RANGE | ft-topn -k netacq_country -n 5 >exp &&
+      test_cmp exp got &&
+      "$SHARD" -N 3 -j 2 --workdir "$TRASH/swiftw" --dataset swift://shard --from $FROM --to $TO -- \
+        ft-cat --count >got && ft-cat --count $RANGE >exp && test_cmp exp got &&
+      grep -q "\"dataset\": \"swift://shard\"" "$TRASH/swiftw/plan.json"
+    '
+  else
+    test_count=$((test_count + 1))
+    echo "not ok $test_count - swift did not start"; cat swift-start.log
+    test_failed=$((test_failed + 1))
+  fi
+else
+  test_count=$((test_count + 1))
+  echo "ok $test_count # SKIP swift://: python3-swift or memcached not installed"
+fi
 test_done

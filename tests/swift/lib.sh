@@ -11,7 +11,11 @@
 #                                 one bound to 127.0.0.1 on a free port, all
 #                                 state under DIR; writes DIR/env (sh
 #                                 exports: ST_AUTH ST_USER ST_KEY,
-#                                 SWIFT_PROXY_PORT ...) and sources it
+#                                 SWIFT_PROXY_PORT ..., and for the s3api
+#                                 middleware AWS_ENDPOINT_URL,
+#                                 AWS_ACCESS_KEY_ID=test:tester,
+#                                 AWS_SECRET_ACCESS_KEY=testing,
+#                                 AWS_REGION=us-east-1) and sources it
 #   swift_stop_server DIR NAME    stops one of them (proxy, object, ...)
 #   swift_start_server DIR NAME   starts it again on the same port
 #   swift_aux_start DIR NAME SCRIPT ARGS...
@@ -21,6 +25,19 @@
 #   swift_get CONTAINER OBJECT FILE
 #                                 downloads an object of test:tester's
 #                                 account with curl, fails unless HTTP 200
+#   s3_get BUCKET KEY FILE [QUERY]
+#                                 downloads an object over S3 (its own
+#                                 SigV4 signing in Python, independent of
+#                                 ft-upload's libcurl), fails unless HTTP
+#                                 200; prints the ETag and the
+#                                 x-amz-meta-ft-md5 header on stdout.
+#                                 KEY "" and a QUERY in canonical form
+#                                 (e.g. uploads=) ask the bucket
+#   swift_test_start DIR          for tests/cli scripts (after lib.sh
+#                                 there): ends the script with a TAP skip
+#                                 when Swift is not installed, else starts
+#                                 it in DIR, stopped when the script exits;
+#                                 a failure to start fails the script
 #   swift_stop DIR                stops exactly the processes started
 #                                 through this file (by the pids it
 #                                 recorded, checked against their command
@@ -35,7 +52,11 @@
 # -u; "workers = 0" keeps one process per server; the proxy's
 # error_suppression_interval = 0 stops it answering 503 for a minute after
 # a backend comes back; logs go to a unix socket in DIR (otherwise Swift
-# sends them over UDP from 0.0.0.0).
+# sends them over UDP from 0.0.0.0); s3api (before tempauth) takes the
+# TempAuth user "account:user" as access key and its key as secret, needs
+# x-amz-content-sha256 on every request, and refuses multipart parts
+# under min_segment_size (5 MiB by default, 1 KiB here so that small
+# files make multipart uploads).
 
 SWIFT_PY=/usr/bin/python3
 SWIFT_CONF=/etc/swift/swift.conf
@@ -123,6 +144,7 @@ _swift_write_confs() { # DIR
 
 	[filter:s3api]
 	use = egg:swift#s3api
+	min_segment_size = 1024
 
 	[filter:cache]
 	use = egg:swift#memcache
@@ -271,6 +293,63 @@ swift_get() { # CONTAINER OBJECT FILE (account AUTH_test)
   [ "$code" = 200 ] || { echo "swift_get $1/$2: HTTP $code" >&2; return 1; }
 }
 
+s3_get() { # BUCKET KEY FILE [QUERY] (AWS_* of the environment)
+  "$SWIFT_PY" - "$1" "$2" "$3" "${4-}" <<-\PY
+	import datetime, hashlib, hmac, os, sys, urllib.parse, urllib.request
+	bucket, key, out, query = sys.argv[1:5]
+	ep = os.environ["AWS_ENDPOINT_URL"].rstrip("/")
+	region = os.environ.get("AWS_REGION", "us-east-1")
+	kid, secret = os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"]
+	u = urllib.parse.urlsplit(ep)
+	path = u.path + "/" + urllib.parse.quote(bucket + ("/" + key if key else ""),
+	                                         safe="/-_.~")
+	now = datetime.datetime.utcnow()
+	amzdate, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+	hdrs = {"host": u.netloc, "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+	        "x-amz-date": amzdate}
+	signed = ";".join(sorted(hdrs))
+	canon = "\n".join(["GET", path, query] +
+	                  ["%s:%s" % (k, hdrs[k]) for k in sorted(hdrs)] +
+	                  ["", signed, "UNSIGNED-PAYLOAD"])
+	scope = "%s/%s/s3/aws4_request" % (day, region)
+	sts = "\n".join(["AWS4-HMAC-SHA256", amzdate, scope,
+	                 hashlib.sha256(canon.encode()).hexdigest()])
+	k = ("AWS4" + secret).encode()
+	for part in (day, region, "s3", "aws4_request"):
+	    k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+	sig = hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()
+	hdrs["authorization"] = ("AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, "
+	                         "Signature=%s" % (kid, scope, signed, sig))
+	del hdrs["host"]
+	try:
+	    r = urllib.request.urlopen(urllib.request.Request(
+	        ep[:len(ep) - len(u.path)] + path + ("?" + query if query else ""),
+	        headers=hdrs))
+	except urllib.error.HTTPError as e:
+	    sys.exit("s3_get %s/%s: HTTP %d" % (bucket, key, e.code))
+	with open(out, "wb") as f:
+	    f.write(r.read())
+	print(r.headers.get("ETag", "").strip('"'), r.headers.get("x-amz-meta-ft-md5", ""))
+	PY
+}
+
+swift_test_start() { # DIR
+  if ! swift_available; then
+    test_count=$((test_count + 1))
+    echo "ok $test_count # SKIP python3-swift or memcached not installed (make deps)"
+    test_done
+    exit
+  fi
+  _swift_test_dir=$1
+  trap 'swift_stop "$_swift_test_dir"; cd /; rm -rf "$TRASH"' EXIT
+  trap 'exit 1' INT TERM
+  if ! swift_start "$1" 2>"$1.start.err"; then
+    cat "$1.start.err"
+    echo "not ok - swift did not start"
+    exit 1
+  fi
+}
+
 swift_start() { # DIR
   d=$1
   mkdir -p "$d" || return 1
@@ -289,7 +368,12 @@ swift_start() { # DIR
 	ST_AUTH=http://127.0.0.1:$SWIFT_proxy_port/auth/v1.0
 	ST_USER=test:tester
 	ST_KEY=testing
+	AWS_ENDPOINT_URL=http://127.0.0.1:$SWIFT_proxy_port
+	AWS_ACCESS_KEY_ID=test:tester
+	AWS_SECRET_ACCESS_KEY=testing
+	AWS_REGION=us-east-1
 	export ST_AUTH ST_USER ST_KEY SWIFT_PROXY_PORT SWIFT_DIR
+	export AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION
 	EOF
   . "$d/env"
   for s in logsink memcached account container object proxy; do

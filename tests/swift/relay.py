@@ -3,12 +3,16 @@
 that can damage or slow what passes, to test ft-upload's verification
 and retries against the real server.
 
-    relay.py --port-file FILE --upstream PORT [--corrupt N] [--delay S]
+    relay.py --port-file FILE --upstream PORT [--corrupt N] [--corrupt-get N]
+             [--delay S]
 
 Listens on 127.0.0.1 (a free port, written to FILE once listening) and
 forwards every connection to 127.0.0.1:PORT.  --corrupt N flips the middle
 byte of the body of each of the first N PUT requests whose body passes
-(so the server sees a body that does not match its ETag header).  --delay S
+(so the server sees a body that does not match its ETag header).
+--corrupt-get N flips the middle byte of the body of each of the first N
+2xx answers to a GET (so a reader gets data that does not match the
+object's MD5).  --delay S
 sleeps S seconds per 64 KiB sent upstream (so an upload lasts long
 enough to look at it while it runs).  Runs until killed.
 """
@@ -19,7 +23,7 @@ import threading
 import time
 
 lock = threading.Lock()
-state = {"corrupt": 0}
+state = {"corrupt": 0, "corrupt_get": 0}
 
 
 def close_both(*socks):
@@ -30,24 +34,26 @@ def close_both(*socks):
             pass
 
 
-def pump_plain(src, dst):
-    try:
-        while True:
-            b = src.recv(65536)
-            if not b:
-                break
-            dst.sendall(b)
-    except OSError:
-        pass
-    close_both(src, dst)
+def take(counter):
+    """One more of the damages counter asks for, if any are left."""
+    with lock:
+        if state[counter] > 0:
+            state[counter] -= 1
+            return True
+    return False
 
 
-def pump_requests(src, dst, delay):
-    """Client to server: follows requests (Content-Length bodies) so that
-    the body of a PUT can be damaged."""
+def pump(src, dst, on_head, delay=0.0):
+    """Forwards src to dst message by message: a head, then a
+    Content-Length body.  on_head(lines) gives the body's length (None: not
+    framed, the rest of the connection passes as it is) and the name of
+    the state counter that decides whether its middle byte is flipped
+    (None: never)."""
     buf = b""
     body_left = 0
     flip_at = -1
+    counter = None
+    framed = True
     try:
         while True:
             b = src.recv(65536)
@@ -56,14 +62,16 @@ def pump_requests(src, dst, delay):
             buf += b
             out = b""
             while buf:
+                if not framed:
+                    out += buf
+                    buf = b""
+                    break
                 if body_left > 0:
                     k = min(body_left, len(buf))
                     chunk = bytearray(buf[:k])
                     if 0 <= flip_at < k:
-                        with lock:
-                            if state["corrupt"] > 0:
-                                state["corrupt"] -= 1
-                                chunk[flip_at] ^= 0xFF
+                        if take(counter):
+                            chunk[flip_at] ^= 0xFF
                         flip_at = -1
                     elif flip_at >= k:
                         flip_at -= k
@@ -77,15 +85,12 @@ def pump_requests(src, dst, delay):
                 head = buf[:end + 4]
                 buf = buf[end + 4:]
                 out += head
-                lines = head.split(b"\r\n")
-                method = lines[0].split(b" ")[0]
-                length = 0
-                for ln in lines[1:]:
-                    if ln.lower().startswith(b"content-length:"):
-                        length = int(ln.split(b":", 1)[1])
+                length, counter = on_head(head.split(b"\r\n"))
+                if length is None:
+                    framed = False
+                    continue
                 body_left = length
-                if method == b"PUT" and length > 0:
-                    flip_at = length // 2
+                flip_at = length // 2 if counter and length > 0 else -1
             if delay:
                 time.sleep(delay * max(1, len(out)) / 65536.0)
             dst.sendall(out)
@@ -94,15 +99,55 @@ def pump_requests(src, dst, delay):
     close_both(src, dst)
 
 
+def content_length(lines):
+    for ln in lines[1:]:
+        if ln.lower().startswith(b"content-length:"):
+            return int(ln.split(b":", 1)[1])
+    return None
+
+
+def on_request(methods):
+    """Client to server: the body of a PUT may be damaged; the methods are
+    noted, in order, for on_response."""
+    def on_head(lines):
+        method = lines[0].split(b" ")[0]
+        methods.append(method)
+        return content_length(lines) or 0, "corrupt" if method == b"PUT" else None
+    return on_head
+
+
+def on_response(methods):
+    """Server to client: the body of a 2xx answer to a GET may be damaged.
+    From a chunked answer on (Swift sends some even to a HEAD), the rest of
+    the connection passes as it is."""
+    def on_head(lines):
+        first = lines[0].split(b" ")
+        status = int(first[1]) if len(first) > 1 and first[1].isdigit() else 0
+        if status == 100:
+            return 0, None
+        method = methods.pop(0) if methods else b""
+        length = content_length(lines)
+        if status == 0 or any(ln.lower().startswith(b"transfer-encoding:")
+                              for ln in lines[1:]):
+            return None, None
+        if length is not None and (method == b"HEAD" or status in (204, 304)):
+            length = 0
+        get = method == b"GET" and 200 <= status < 300
+        return length, "corrupt_get" if get else None
+    return on_head
+
+
 def serve(conn, upstream, delay):
     try:
         up = socket.create_connection(("127.0.0.1", upstream))
     except OSError:
         conn.close()
         return
-    t = threading.Thread(target=pump_plain, args=(up, conn), daemon=True)
+    methods = []
+    t = threading.Thread(target=pump, args=(up, conn, on_response(methods)),
+                         daemon=True)
     t.start()
-    pump_requests(conn, up, delay)
+    pump(conn, up, on_request(methods), delay)
     t.join()
     conn.close()
     up.close()
@@ -113,9 +158,11 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--upstream", type=int, required=True)
     ap.add_argument("--corrupt", type=int, default=0)
+    ap.add_argument("--corrupt-get", type=int, default=0)
     ap.add_argument("--delay", type=float, default=0.0)
     a = ap.parse_args()
     state["corrupt"] = a.corrupt
+    state["corrupt_get"] = a.corrupt_get
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(("127.0.0.1", 0))

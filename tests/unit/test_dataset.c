@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "dataset.h"
+#include "fetch.h"
 #include "output.h"
 
 static char root[64];
@@ -188,9 +189,137 @@ static void test_errors(void **state)
     s.datasource = "a";
     assert_int_equal(ft_dataset_list(&s, &f, &e), -1);
     assert_string_equal(e.msg, "/nonexistent/ft4: No such file or directory");
-    s.root = "swift://container";
+    s.root = "http://host/x";
     assert_int_equal(ft_dataset_list(&s, &f, &e), -1);
-    assert_non_null(strstr(e.msg, "only local directories"));
+    assert_non_null(strstr(e.msg, "not a directory or a store address"));
+    s.root = "swift:///x";
+    assert_int_equal(ft_dataset_list(&s, &f, &e), -1);
+    assert_non_null(strstr(e.msg, "no container or bucket name"));
+}
+
+/* A stand-in for ft-fetch (FT_FETCH, see fetch.h) that lists root as if
+ * it were container "c": "--list --null --delimiter / -- swift://c/REL/"
+ * prints the entries of root/REL, directories ending in '/'; another
+ * container is an error reported on fd 3.  Each run adds a line to
+ * root.calls. */
+static void fake_fetch(char *script, size_t cap)
+{
+    snprintf(script, cap, "%s.fetch", root);
+    FILE *f = fopen(script, "w");
+    assert_non_null(f);
+    fprintf(f, "#!/bin/sh\n"
+               "LC_ALL=C; export LC_ALL\n"
+               "echo \"$*\" >>'%s.calls'\n"
+               "for url; do :; done\n"
+               "case $url in\n"
+               "swift://c/*) rel=${url#swift://c/} ;;\n"
+               "*) echo \"error $url: no such container\" >&3; exit 1 ;;\n"
+               "esac\n"
+               "[ -d '%s/'\"$rel\" ] || exit 0\n"
+               "for e in '%s/'\"$rel\"*; do\n"
+               "  [ -e \"$e\" ] || continue\n"
+               "  n=${e#'%s/'}\n"
+               "  if [ -d \"$e\" ]; then printf 'swift://c/%%s/\\000' \"$n\";\n"
+               "  else printf 'swift://c/%%s\\000' \"$n\"; fi\n"
+               "done\n", root, root, root, root);
+    fclose(f);
+    assert_int_equal(chmod(script, 0755), 0);
+    assert_int_equal(setenv("FT_FETCH", script, 1), 0);
+}
+
+static int calls(void)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s.calls", root);
+    FILE *f = fopen(path, "r");
+    int n = 0, c;
+    while (f && (c = fgetc(f)) != EOF)
+        n += c == '\n';
+    if (f)
+        fclose(f);
+    unlink(path);
+    return n;
+}
+
+/* A swift:// root selects what the same tree as a directory does, with
+ * one listing per directory the range reaches. */
+static void test_store(void **state)
+{
+    (void)state;
+    for (int64_t t = 1612134000; t < 1612144800; t += 300)
+        if (t != 1612139400)
+            touch_at("datasource=demo/year=%Y/month=%m/day=%d/hour=%H/demo_%s.ft4.avro", t);
+    touch("datasource=demo/year=2021/month=02/day=01/hour=00/stray");
+    char script[128];
+    fake_fetch(script, sizeof script);
+    static const int64_t ranges[][2] = {
+        {INT64_MIN, INT64_MAX}, {1612137601, 1612139999},
+        {1612139400, 1612139699}, {1612134000, 1612134000},
+    };
+    for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++) {
+        ft_dataset_spec s;
+        ft_dataset_spec_init(&s);
+        s.from = ranges[r][0];
+        s.to = ranges[r][1];
+        ft_dataset_files local, store;
+        ft_error e;
+        s.root = root;
+        assert_int_equal(ft_dataset_list(&s, &local, &e), 0);
+        s.root = r % 2 ? "swift://c/" : "swift://c";
+        if (ft_dataset_list(&s, &store, &e) < 0)
+            fail_msg("%s", e.msg);
+        assert_int_equal(store.n, local.n);
+        for (size_t i = 0; i < local.n; i++) {
+            assert_string_equal(store.v[i].path + strlen("swift://c"),
+                                local.v[i].path + strlen(root));
+            assert_int_equal(store.v[i].first, local.v[i].first);
+            assert_int_equal(store.v[i].last, local.v[i].last);
+        }
+        ft_dataset_files_free(&local);
+        ft_dataset_files_free(&store);
+    }
+    calls();
+    /* One hour: the root twice (datasource discovery, then the walk),
+     * datasource=, year=, month=, day=, hour= : 7 listings, no more. */
+    ft_dataset_spec s;
+    ft_dataset_spec_init(&s);
+    s.root = "swift://c";
+    s.from = 1612137600;
+    s.to = 1612141199;
+    ft_dataset_files f;
+    ft_error e;
+    assert_int_equal(ft_dataset_list(&s, &f, &e), 0);
+    assert_int_equal(f.n, 11);
+    ft_dataset_files_free(&f);
+    assert_int_equal(calls(), 7);
+    /* The child's error, naming the address. */
+    s.root = "swift://other";
+    assert_int_equal(ft_dataset_list(&s, &f, &e), -1);
+    assert_string_equal(e.msg, "swift://other/: no such container");
+    s.root = "swift://c/nothing/here";
+    assert_int_equal(ft_dataset_list(&s, &f, &e), -1);
+    assert_non_null(strstr(e.msg, "swift://c/nothing/here: no datasource=NAME"));
+    /* Arguments with a prefix expanded (ft-convert's inputs). */
+    char *args[] = {"a.avro",
+                    "swift://c/datasource=demo/year=2021/month=02/day=01/hour=00/",
+                    "swift://c/x.avro"};
+    ft_fetch_names v;
+    assert_int_equal(ft_fetch_expand(3, args, &v, &e), 0);
+    assert_int_equal(v.n, 14); /* 11 intervals and "stray" */
+    assert_string_equal(v.v[0], "a.avro");
+    assert_string_equal(v.v[1], "swift://c/datasource=demo/year=2021/month=02/"
+                                "day=01/hour=00/demo_1612137600.ft4.avro");
+    assert_string_equal(v.v[12], "swift://c/datasource=demo/year=2021/month=02/"
+                                 "day=01/hour=00/stray");
+    assert_string_equal(v.v[13], "swift://c/x.avro");
+    ft_fetch_names_free(&v);
+    args[1] = "swift://c/nothing/";
+    assert_int_equal(ft_fetch_expand(3, args, &v, &e), -1);
+    assert_string_equal(e.msg, "swift://c/nothing/: no objects");
+    assert_int_equal(v.n, 0);
+    calls();
+    unlink(script);
+    unsetenv("FT_FETCH");
 }
 
 static void test_options(void **state)
@@ -226,6 +355,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_strays, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_layouts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store, setup, teardown),
         cmocka_unit_test(test_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
