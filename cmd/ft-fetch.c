@@ -58,117 +58,17 @@ static void usage(void)
 
 /* ---- the stores, by scheme ------------------------------------------ */
 
-/* Listings of every store come as ft_swift_names (s3.h uses it too). */
-typedef ft_swift_names names;
-
-typedef struct store {
-    const char *scheme;
-    void (*init)(int retries, const char *cacert,
-                 void (*on_retry)(void *, const char *));
-    int (*parse)(const char *url, ft_error *err);
-    /* delim 0: every object under url, none an error; else one level. */
-    int (*list)(const char *url, char delim, names *out, ft_error *err);
-    void *(*open)(const char *url, ft_error *err);
-    int (*fd)(void *stream);
-    int (*finish)(void *stream, ft_error *err);
-    void (*close)(void *stream);
-    int (*session_get)(char *buf, size_t cap); /* may be NULL */
-    void (*session_set)(const char *session);
-    int used;
-} store;
-
-static void swift_init(int retries, const char *cacert,
-                       void (*on_retry)(void *, const char *))
-{
-    ft_swift_opts o;
-    ft_swift_opts_init(&o);
-    o.retries = retries;
-    o.cacert = cacert;
-    o.on_retry = on_retry;
-    ft_swift_shared_options(&o);
-}
-
-static int swift_parse(const char *url, ft_error *err)
-{
-    char *c, *o;
-    if (ft_swift_parse_url(url, &c, &o, err) < 0)
-        return -1;
-    free(c);
-    free(o);
-    return 0;
-}
-
-static int swift_list(const char *url, char delim, names *out, ft_error *err)
-{
-    return delim ? ft_swift_list_url_delim(url, delim, out, err)
-                 : ft_swift_list_url(url, out, err);
-}
-
-static void *swift_open(const char *url, ft_error *err)
-{
-    return ft_swift_stream_open(url, err);
-}
-static int swift_fd(void *s) { return ft_swift_stream_fd(s); }
-static int swift_finish(void *s, ft_error *err)
-{
-    return ft_swift_stream_finish(s, err);
-}
-static void swift_close(void *s) { ft_swift_stream_close(s); }
-
-static void s3_init(int retries, const char *cacert,
-                    void (*on_retry)(void *, const char *))
-{
-    ft_s3_opts o;
-    ft_s3_opts_init(&o);
-    o.retries = retries;
-    o.cacert = cacert;
-    o.on_retry = on_retry;
-    ft_s3_shared_options(&o);
-}
-
-static int s3_parse(const char *url, ft_error *err)
-{
-    char *b, *k;
-    if (ft_s3_parse_url(url, &b, &k, err) < 0)
-        return -1;
-    free(b);
-    free(k);
-    return 0;
-}
-
-static int s3_list(const char *url, char delim, names *out, ft_error *err)
-{
-    return delim ? ft_s3_list_url_delim(url, delim, out, err)
-                 : ft_s3_list_url(url, out, err);
-}
-
-static void *s3_open(const char *url, ft_error *err)
-{
-    return ft_s3_stream_open(url, err);
-}
-static int s3_fd(void *s) { return ft_s3_stream_fd(s); }
-static int s3_finish(void *s, ft_error *err)
-{
-    return ft_s3_stream_finish(s, err);
-}
-static void s3_close(void *s) { ft_s3_stream_close(s); }
-
-/* A request signed per request (S3) has no session to hand on. */
-static store stores[] = {
-    {FT_SWIFT_SCHEME, swift_init, swift_parse, swift_list, swift_open,
-     swift_fd, swift_finish, swift_close, ft_swift_session_get,
-     ft_swift_session_set, 0},
-    {FT_S3_SCHEME, s3_init, s3_parse, s3_list, s3_open, s3_fd, s3_finish,
-     s3_close, NULL, NULL, 0},
-};
+static ft_http_store *const stores[] = {&ft_swift_store, &ft_s3_store};
 #define NSTORES (sizeof stores / sizeof *stores)
+static int used[NSTORES]; /* named by an argument */
 
-static store *store_of(const char *url)
+/* The index in stores[] of url's scheme, or -1. */
+static int store_of(const char *url)
 {
     for (size_t i = 0; i < NSTORES; i++)
-        if (strncmp(url, stores[i].scheme, strlen(stores[i].scheme)) == 0)
-            return &stores[i];
-    return NULL;
+        if (strncmp(url, stores[i]->scheme, strlen(stores[i]->scheme)) == 0)
+            return (int)i;
+    return -1;
 }
 
 /* ---- reporting (fetch.h's private protocol) ------------------------- */
@@ -197,9 +97,8 @@ static _Noreturn void finish(int status, const char *errmsg)
     if (fp) {
         char buf[4096];
         for (size_t i = 0; i < NSTORES; i++)
-            if (stores[i].used && stores[i].session_get &&
-                stores[i].session_get(buf, sizeof buf)) {
-                fprintf(fp, "session %s %s\n", stores[i].scheme, buf);
+            if (used[i] && ft_http_store_session_get(stores[i], buf, sizeof buf)) {
+                fprintf(fp, "session %s %s\n", stores[i]->scheme, buf);
                 explicit_bzero(buf, sizeof buf);
             }
         if (errmsg) {
@@ -220,13 +119,14 @@ static _Noreturn void finish(int status, const char *errmsg)
 /* ---- work ----------------------------------------------------------- */
 
 /* Streams one object into out. */
-static int fetch_one(store *st, const char *url, ft_sink *out, ft_error *err)
+static int fetch_one(ft_http_store *st, const char *url, ft_sink *out,
+                     ft_error *err)
 {
-    void *s = st->open(url, err);
+    ft_http_stream *s = ft_http_store_open(st, url, err);
     if (!s)
         return -1;
     static char buf[256 * 1024];
-    int fd = st->fd(s), rc = 0;
+    int fd = ft_http_stream_fd(s), rc = 0;
     for (;;) {
         ssize_t r = read(fd, buf, sizeof buf);
         if (r < 0 && errno == EINTR)
@@ -236,7 +136,7 @@ static int fetch_one(store *st, const char *url, ft_sink *out, ft_error *err)
             break;
         }
         if (r == 0) {
-            rc = st->finish(s, err);
+            rc = ft_http_stream_finish(s, err);
             break;
         }
         if (ft_sink_write(out, buf, (size_t)r, err) < 0) {
@@ -244,7 +144,7 @@ static int fetch_one(store *st, const char *url, ft_sink *out, ft_error *err)
             break;
         }
     }
-    st->close(s);
+    ft_http_store_close(s);
     return rc;
 }
 
@@ -294,14 +194,17 @@ int main(int argc, char **argv)
     if (!list && (delim || nul))
         ft_usage_error("--%s needs --list", delim ? "delimiter" : "null");
     for (int i = optind; i < argc; i++) {
-        store *st = store_of(argv[i]);
-        if (!st)
+        int k = store_of(argv[i]);
+        char *name, *path;
+        if (k < 0)
             ft_usage_error("%s: not a store address (swift://CONTAINER/OBJECT or "
                            "s3://BUCKET/KEY)",
                            argv[i]);
-        if (st->parse(argv[i], &err) < 0)
+        if (stores[k]->parse_url(argv[i], &name, &path, &err) < 0)
             ft_usage_error("%s", err.msg);
-        st->used = 1;
+        free(name);
+        free(path);
+        used[k] = 1;
     }
     const char *rfd = getenv("FT_FETCH_REPORT_FD");
     if (rfd && *rfd) {
@@ -309,15 +212,19 @@ int main(int argc, char **argv)
         if (ft_parse_int(rfd, 0, 1 << 20, &v, &err) == 0)
             report_fd = (int)v;
     }
-    for (size_t i = 0; i < NSTORES; i++)
-        if (stores[i].used)
-            stores[i].init((int)retries, cacert, on_retry);
+    ft_http_opts o;
+    ft_http_opts_init(&o);
+    o.retries = (int)retries;
+    o.cacert = cacert;
+    o.on_retry = on_retry;
     const char *sess = getenv("FT_FETCH_SESSION");
-    for (size_t i = 0; sess && i < NSTORES; i++) {
-        size_t sl = strlen(stores[i].scheme);
-        if (stores[i].used && stores[i].session_set &&
-            strncmp(sess, stores[i].scheme, sl) == 0 && sess[sl] == ' ')
-            stores[i].session_set(sess + sl + 1);
+    for (size_t i = 0; i < NSTORES; i++) {
+        size_t sl = strlen(stores[i]->scheme);
+        if (!used[i])
+            continue;
+        ft_http_store_options(stores[i], &o);
+        if (sess && strncmp(sess, stores[i]->scheme, sl) == 0 && sess[sl] == ' ')
+            ft_http_store_session_set(stores[i], sess + sl + 1);
     }
     if (!output && !list && isatty(STDOUT_FILENO))
         ft_usage_error("will not write binary data to a terminal (use -o FILE "
@@ -329,22 +236,22 @@ int main(int argc, char **argv)
     int rc = 0;
     for (int i = optind; rc == 0 && i < argc; i++) {
         const char *url = argv[i];
-        store *st = store_of(url);
+        ft_http_store *st = stores[store_of(url)];
         size_t n = strlen(url);
         if (list) {
-            names v = {0};
-            rc = st->list(url, delim, &v, &err);
+            ft_fetch_names v;
+            rc = ft_http_store_list(st, url, delim, &v, &err);
             for (size_t k = 0; rc == 0 && k < v.n; k++)
                 rc = emit(out, v.v[k], nul ? '\0' : '\n', &err);
-            ft_swift_names_free(&v);
+            ft_fetch_names_free(&v);
         } else if (url[n - 1] == '/' || strlen(url) == strlen(st->scheme) +
                    strcspn(url + strlen(st->scheme), "/")) {
             /* A prefix (or a whole container): every object, in order. */
-            names v = {0};
-            rc = st->list(url, 0, &v, &err);
+            ft_fetch_names v;
+            rc = ft_http_store_list(st, url, 0, &v, &err);
             for (size_t k = 0; rc == 0 && k < v.n; k++)
                 rc = fetch_one(st, v.v[k], out, &err);
-            ft_swift_names_free(&v);
+            ft_fetch_names_free(&v);
         } else {
             rc = fetch_one(st, url, out, &err);
         }

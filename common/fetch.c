@@ -52,7 +52,7 @@ int ft_fetch_is_prefix(const char *path)
 static pthread_mutex_t session_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *session;
 
-static void free_secret(char *p)
+void ft_free_secret(char *p)
 {
     if (p) {
         explicit_bzero(p, strlen(p));
@@ -191,7 +191,7 @@ static ft_fetch *spawn(const char *url, char **argv, ft_error *err)
     f->data_fd = data[0];
     f->report_fd = rep[0];
     free(exe);
-    free_secret(sess);
+    ft_free_secret(sess);
     free(caller);
     free(envp);
     return f;
@@ -203,7 +203,7 @@ fail:
             close(rep[i]);
     }
     free(exe);
-    free_secret(sess);
+    ft_free_secret(sess);
     free(caller);
     free(envp);
     if (f)
@@ -242,7 +242,7 @@ static int reap(ft_fetch *f, ft_error *err)
                 char *s = strdup(line + 8);
                 pthread_mutex_lock(&session_lock);
                 if (s) {
-                    free_secret(session);
+                    ft_free_secret(session);
                     session = s;
                 }
                 pthread_mutex_unlock(&session_lock);

@@ -75,4 +75,8 @@ void ft_fetch_names_free(ft_fetch_names *n);
  * out of memory. */
 int ft_fetch_names_add(ft_fetch_names *n, const char *name);
 
+/* Frees a string holding a secret (a session here, keys and tokens in the
+ * HTTP clients), zeroed first; NULL accepted. */
+void ft_free_secret(char *p);
+
 #endif

@@ -25,14 +25,6 @@
 
 /* ---- small helpers ------------------------------------------------ */
 
-void ft_free_secret(char *p)
-{
-    if (p) {
-        explicit_bzero(p, strlen(p));
-        free(p);
-    }
-}
-
 const char *ft_getenv(const char *name)
 {
     const char *v = getenv(name);
@@ -119,6 +111,24 @@ void ft_http_opts_init(ft_http_opts *o)
     o->stall_timeout = 60;
 }
 
+int ft_http_client_init(ft_http_opts *dst, const ft_http_opts *o,
+                        const char *ca_var, char **ca_copy, ft_error *err)
+{
+    if (o)
+        *dst = *o;
+    else
+        ft_http_opts_init(dst);
+    const char *ca = dst->cacert ? dst->cacert : ft_getenv(ca_var);
+    if (ca && access(ca, R_OK) != 0)
+        return ft_error_set(err, "%s: %s", ca, strerror(errno));
+    if (ca && !(*ca_copy = strdup(ca)))
+        return ft_error_set(err, "out of memory");
+    dst->cacert = *ca_copy;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return ft_error_set(err, "libcurl: initialisation failed");
+    return 0;
+}
+
 int ft_http_init(ft_http *h, const ft_http_opts *o, void *arg, ft_error *err)
 {
     memset(h, 0, sizeof *h);
@@ -145,6 +155,7 @@ void *ft_http_conn_new(size_t size, const ft_http_opts *o, void *arg,
         free(h);
         return NULL;
     }
+    h->ud = h; /* the client's connection starts with h */
     return h;
 }
 
@@ -252,6 +263,28 @@ void ft_http_progress(ft_http *h, int64_t delta)
 {
     if (h->o->on_progress && delta)
         h->o->on_progress(h->arg, delta);
+}
+
+void ft_http_body_set(ft_http *h, int fd, const char *mem, uint64_t off,
+                      uint64_t len)
+{
+    h->fd = fd;
+    h->mem = mem;
+    h->off = off;
+    h->len = len;
+}
+
+void ft_http_body_save(const ft_http *h, ft_http_saved_body *b)
+{
+    b->fd = h->fd;
+    b->mem = h->mem;
+    b->off = h->off;
+    b->len = h->len;
+}
+
+void ft_http_body_restore(ft_http *h, const ft_http_saved_body *b)
+{
+    ft_http_body_set(h, b->fd, b->mem, b->off, b->len);
 }
 
 static size_t on_read(char *dst, size_t size, size_t n, void *ud)
@@ -430,6 +463,15 @@ void ft_http_error(const ft_http *h, const char *what, ft_error *err)
                  h->reason[0] ? " " : "", h->reason, tail);
     if (h->detail)
         h->detail(h, err->msg, sizeof err->msg);
+}
+
+int ft_http_etag_check(const ft_http *h, const char *what, const char *want,
+                       ft_error *err)
+{
+    if (strcmp(h->etag, want) == 0)
+        return 0;
+    return ft_error_set(err, "%s: stored with ETag %s, expected %s", what,
+                        h->etag[0] ? h->etag : "(none)", want);
 }
 
 long ft_http_request(ft_http *h, const char *method, const char *url,
@@ -695,4 +737,204 @@ void ft_http_stream_stop(ft_http_stream *st)
     st->fds[0] = st->fds[1] = -1;
     EVP_MD_CTX_free(st->md5);
     st->md5 = NULL;
+}
+
+/* ---- a store, read for ft-fetch ----------------------------------- */
+
+/* The argument of a store's connections: the client's name of what they
+ * are about ("C/O"; NULL: it names the address already) and the address
+ * that messages name instead. */
+struct subject {
+    ft_http_store *store;
+    const char *what;
+    const char *url;
+};
+
+/* "WHAT: rest" becomes "URL: rest" in place (other messages are kept). */
+static void name_by_url(char *msg, size_t cap, const struct subject *x)
+{
+    if (!x->what)
+        return;
+    size_t n = strlen(x->what);
+    if (strncmp(msg, x->what, n) != 0 || msg[n] != ':')
+        return;
+    char rest[FT_ERRLEN + 64];
+    snprintf(rest, sizeof rest, "%s", msg + n);
+    snprintf(msg, cap, "%s%s", x->url, rest);
+}
+
+static void store_on_retry(void *arg, const char *msg)
+{
+    const struct subject *x = arg;
+    char m[FT_ERRLEN + 64];
+    snprintf(m, sizeof m, "%s", msg);
+    name_by_url(m, sizeof m, x);
+    if (x->store->user_on_retry)
+        x->store->user_on_retry(NULL, m);
+}
+
+void ft_http_store_options(ft_http_store *s, const ft_http_opts *o)
+{
+    pthread_mutex_lock(&s->lock);
+    s->opts = *o;
+    s->opts_set = 1;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void *store_handle(ft_http_store *s, ft_error *err)
+{
+    pthread_mutex_lock(&s->lock);
+    if (!s->handle) {
+        ft_http_opts o;
+        if (s->opts_set)
+            o = s->opts;
+        else
+            ft_http_opts_init(&o);
+        s->user_on_retry = o.on_retry;
+        o.on_retry = store_on_retry;
+        s->handle = s->open(&o, err);
+    }
+    void *handle = s->handle;
+    pthread_mutex_unlock(&s->lock);
+    return handle;
+}
+
+/* A connection whose messages name x->url. */
+static ft_http *store_conn(ft_http_store *s, struct subject *x, ft_error *err)
+{
+    void *handle = store_handle(s, err);
+    return handle ? s->conn_new(handle, x, err) : NULL;
+}
+
+int ft_http_store_list(ft_http_store *s, const char *url, char delim,
+                       ft_fetch_names *out, ft_error *err)
+{
+    char *name, *prefix;
+    memset(out, 0, sizeof *out);
+    if (s->parse_url(url, &name, &prefix, err) < 0)
+        return -1;
+    char *what = s->what ? s->what(name, NULL) : NULL;
+    struct subject x = {s, what, url};
+    ft_http *h = NULL;
+    int rc = -1;
+    if (s->what && !what)
+        rc = ft_error_set(err, "out of memory");
+    else if ((h = store_conn(s, &x, err)))
+        rc = s->list(h, name, prefix, delim, out, err);
+    if (rc == 0 && out->n == 0 && !delim)
+        rc = ft_error_set(err, "%s: no objects", url);
+    /* As addresses: SCHEME NAME/ENTRY. */
+    for (size_t i = 0; rc == 0 && i < out->n; i++) {
+        char *u = ft_str_printf("%s%s/%s", s->scheme, name, out->v[i]);
+        if (!u) {
+            rc = ft_error_set(err, "out of memory");
+            break;
+        }
+        free(out->v[i]);
+        out->v[i] = u;
+    }
+    if (rc < 0) {
+        name_by_url(err->msg, sizeof err->msg, &x);
+        if (strncmp(err->msg, s->scheme, strlen(s->scheme)) != 0)
+            ft_error_prefix(err, "%s", url);
+        ft_fetch_names_free(out);
+    }
+    if (h)
+        s->conn_free(h);
+    free(what);
+    free(name);
+    free(prefix);
+    return rc;
+}
+
+struct store_stream {
+    ft_http_stream base; /* first: the callbacks get it */
+    struct subject subj;
+    char *url, *name, *path, *what;
+};
+
+static int store_get(ft_http_stream *b, ft_error *err)
+{
+    struct store_stream *st = (struct store_stream *)b;
+    ft_http_store *s = st->subj.store;
+    if (s->get(b->h, st->name, st->path, st->url, err) < 0) {
+        name_by_url(err->msg, sizeof err->msg, &st->subj);
+        return -1;
+    }
+    return 0;
+}
+
+static void store_want_md5(ft_http_stream *b, char want[33])
+{
+    ((struct store_stream *)b)->subj.store->want_md5(b->h, want);
+}
+
+ft_http_stream *ft_http_store_open(ft_http_store *s, const char *url,
+                                   ft_error *err)
+{
+    struct store_stream *st = calloc(1, sizeof *st);
+    if (!st) {
+        ft_error_set(err, "out of memory");
+        return NULL;
+    }
+    ft_http_stream_init(&st->base);
+    if (s->parse_url(url, &st->name, &st->path, err) < 0)
+        goto fail;
+    if (!(st->url = strdup(url)) ||
+        (s->what && !(st->what = s->what(st->name, st->path)))) {
+        ft_error_set(err, "out of memory");
+        goto fail;
+    }
+    st->subj = (struct subject){s, st->what, st->url};
+    if (st->path[0] == '\0' || st->path[strlen(st->path) - 1] == '/') {
+        ft_error_set(err, "%s: names a prefix, not an object", url);
+        goto fail;
+    }
+    if (!(st->base.h = store_conn(s, &st->subj, err)) ||
+        (s->check && s->check(st->base.h, err) < 0)) {
+        ft_error_prefix(err, "%s", url);
+        goto fail;
+    }
+    st->base.url = st->url;
+    st->base.get = store_get;
+    st->base.want_md5 = store_want_md5;
+    if (ft_http_stream_start(&st->base, err) < 0)
+        goto fail;
+    return &st->base;
+fail:
+    ft_http_store_close(&st->base);
+    return NULL;
+}
+
+void ft_http_store_close(ft_http_stream *b)
+{
+    struct store_stream *st = (struct store_stream *)b;
+    if (!st)
+        return;
+    ft_http_stream_stop(b);
+    if (b->h)
+        st->subj.store->conn_free(b->h);
+    free(st->url);
+    free(st->name);
+    free(st->path);
+    free(st->what);
+    free(st);
+}
+
+int ft_http_store_session_get(ft_http_store *s, char *buf, size_t cap)
+{
+    if (!s->session_get)
+        return 0;
+    pthread_mutex_lock(&s->lock);
+    void *handle = s->handle;
+    pthread_mutex_unlock(&s->lock);
+    return handle ? s->session_get(handle, buf, cap) : 0;
+}
+
+void ft_http_store_session_set(ft_http_store *s, const char *session)
+{
+    ft_error e;
+    void *handle = s->session_set ? store_handle(s, &e) : NULL;
+    if (handle && session)
+        s->session_set(handle, session); /* an error comes again at first use */
 }

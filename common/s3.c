@@ -15,14 +15,12 @@
  * libcurl is told to leave them alone (CURLOPT_PATH_AS_IS). */
 #include "s3.h"
 
-#include <errno.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 struct ft_s3 {
     ft_s3_opts o;
@@ -68,16 +66,11 @@ ft_s3 *ft_s3_open(const ft_s3_opts *o, ft_error *err)
         ft_error_set(err, "out of memory");
         return NULL;
     }
-    if (o)
-        s->o = *o;
-    else
-        ft_s3_opts_init(&s->o);
     const char *id = ft_getenv("AWS_ACCESS_KEY_ID");
     const char *secret = ft_getenv("AWS_SECRET_ACCESS_KEY");
     const char *token = ft_getenv("AWS_SESSION_TOKEN");
     const char *region = ft_getenv("AWS_REGION");
     const char *endpoint = ft_getenv("AWS_ENDPOINT_URL");
-    const char *ca = s->o.cacert ? s->o.cacert : ft_getenv("AWS_CA_BUNDLE");
     if (!region)
         region = ft_getenv("AWS_DEFAULT_REGION");
     if (!region)
@@ -103,12 +96,8 @@ ft_s3 *ft_s3_open(const ft_s3_opts *o, ft_error *err)
                      "https:// address", endpoint);
         goto fail;
     }
-    if (ca && access(ca, R_OK) != 0) {
-        ft_error_set(err, "%s: %s", ca, strerror(errno));
+    if (ft_http_client_init(&s->o, o, "AWS_CA_BUNDLE", &s->cacert, err) < 0)
         goto fail;
-    }
-    s->cacert = ca ? strdup(ca) : NULL;
-    s->o.cacert = s->cacert;
     s->endpoint = endpoint ? strdup(endpoint)
                            : ft_str_printf("https://s3.%s.amazonaws.com", region);
     s->region = strdup(region);
@@ -116,7 +105,7 @@ ft_s3 *ft_s3_open(const ft_s3_opts *o, ft_error *err)
     s->key_id = strdup(id);
     s->secret = strdup(secret);
     s->token_hdr = token ? ft_str_printf("x-amz-security-token: %s", token) : NULL;
-    if ((ca && !s->cacert) || !s->endpoint || !s->region || !s->sigv4 ||
+    if (!s->endpoint || !s->region || !s->sigv4 ||
         !s->key_id || !s->secret || (token && !s->token_hdr)) {
         ft_error_set(err, "out of memory");
         goto fail;
@@ -124,10 +113,6 @@ ft_s3 *ft_s3_open(const ft_s3_opts *o, ft_error *err)
     size_t n = strlen(s->endpoint);
     while (n > 0 && s->endpoint[n - 1] == '/')
         s->endpoint[--n] = '\0';
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        ft_error_set(err, "libcurl: initialisation failed");
-        goto fail;
-    }
     return s;
 fail:
     ft_s3_close(s);
@@ -206,7 +191,6 @@ ft_s3_conn *ft_s3_conn_new(ft_s3 *s, void *arg, ft_error *err)
     c->http.on_hdr = s3_header;
     c->http.retryable = s3_retryable;
     c->http.detail = s3_detail;
-    c->http.ud = c;
     return c;
 }
 
@@ -364,19 +348,12 @@ static int create_bucket(ft_s3_conn *c, const char *bucket, ft_error *err)
         return ft_error_set(err, "out of memory");
     }
     /* The caller's request body is set: keep it. */
-    int fd = c->http.fd;
-    uint64_t off = c->http.off, len = c->http.len;
-    const char *mem = c->http.mem;
-    c->http.fd = -1;
-    c->http.mem = conf;
-    c->http.off = 0;
-    c->http.len = conf ? strlen(conf) : 0;
+    ft_http_saved_body b;
+    ft_http_body_save(&c->http, &b);
+    ft_http_body_set(&c->http, -1, conf, 0, conf ? strlen(conf) : 0);
     long st = request(c, "PUT", bucket, NULL, NULL, NULL,
                       conf ? FT_HTTP_BODY_MEM : FT_HTTP_BODY_NONE, 0, what, err);
-    c->http.fd = fd;
-    c->http.off = off;
-    c->http.len = len;
-    c->http.mem = mem;
+    ft_http_body_restore(&c->http, &b);
     int rc = 0;
     char code[64];
     error_code(&c->http, code, sizeof code);
@@ -432,10 +409,7 @@ static int put_verified(ft_s3_conn *c, const char *bucket, const char *key,
     free(cmd5);
     if (!hd)
         return ft_error_set(err, "out of memory");
-    c->http.fd = fd;
-    c->http.mem = NULL;
-    c->http.off = off;
-    c->http.len = len;
+    ft_http_body_set(&c->http, fd, NULL, off, len);
     long st = (in_bucket ? request_in_bucket : request)(
         c, "PUT", bucket, key, query, hd, FT_HTTP_BODY_FILE, 1, what, err);
     c->http.fd = -1;
@@ -446,10 +420,7 @@ static int put_verified(ft_s3_conn *c, const char *bucket, const char *key,
         s3_error(c, what, err);
         return -1;
     }
-    if (strcmp(c->http.etag, md5) != 0)
-        return ft_error_set(err, "%s: stored with ETag %s, expected %s", what,
-                            c->http.etag[0] ? c->http.etag : "(none)", md5);
-    return 0;
+    return ft_http_etag_check(&c->http, what, md5, err);
 }
 
 static int put_whole(ft_s3_conn *c, ft_hasher *h, const char *bucket,
@@ -545,10 +516,7 @@ static int complete(ft_s3_conn *c, ft_hasher *h, const char *bucket,
         p += sprintf(p, "<Part><PartNumber>%zu</PartNumber><ETag>\"%s\"</ETag>"
                      "</Part>", i + 1, h->segs[i]);
     sprintf(p, "</CompleteMultipartUpload>");
-    c->http.fd = -1;
-    c->http.mem = xml;
-    c->http.off = 0;
-    c->http.len = strlen(xml);
+    ft_http_body_set(&c->http, -1, xml, 0, strlen(xml));
     long st = request(c, "POST", bucket, key, q, NULL, FT_HTTP_BODY_MEM, 0,
                       what, err);
     c->http.mem = NULL;
@@ -683,11 +651,9 @@ out:
 /* ---- listing ------------------------------------------------------ */
 
 int ft_s3_list(ft_s3_conn *c, const char *bucket, const char *prefix,
-               char delim, ft_swift_names *out, ft_error *err)
+               char delim, ft_fetch_names *out, ft_error *err)
 {
-    out->v = NULL;
-    out->n = 0;
-    size_t cap = 0;
+    memset(out, 0, sizeof *out);
     char *token = NULL, *what = s3_what(bucket, NULL);
     char dl[2] = {delim, '\0'};
     int rc = -1;
@@ -721,7 +687,7 @@ int ft_s3_list(ft_s3_conn *c, const char *bucket, const char *prefix,
         free(token);
         token = NULL;
         if (ft_s3_parse_listing(c->http.body.p, c->http.body.len, &out->v,
-                                &out->n, &cap, &truncated, &token, err) < 0) {
+                                &out->n, &out->cap, &truncated, &token, err) < 0) {
             ft_error_prefix(err, "%s", what);
             goto out;
         }
@@ -736,7 +702,7 @@ int ft_s3_list(ft_s3_conn *c, const char *bucket, const char *prefix,
     rc = 0;
 out:
     if (rc < 0)
-        ft_swift_names_free(out);
+        ft_fetch_names_free(out);
     free(token);
     free(what);
     return rc;
@@ -744,157 +710,60 @@ out:
 
 /* ---- reading, for ft-fetch ------------------------------------------ */
 
-/* The handle readers share, opened on first use. */
-static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
-static ft_s3 *shared;
-static ft_s3_opts shared_opts;
-static int shared_opts_set;
-
-void ft_s3_shared_options(const ft_s3_opts *o)
+static void *store_open(const ft_http_opts *o, ft_error *err)
 {
-    pthread_mutex_lock(&shared_lock);
-    shared_opts = *o;
-    shared_opts_set = 1;
-    pthread_mutex_unlock(&shared_lock);
+    return ft_s3_open(o, err);
 }
 
-static ft_s3 *shared_s3(ft_error *err)
+static ft_http *store_conn_new(void *handle, void *arg, ft_error *err)
 {
-    pthread_mutex_lock(&shared_lock);
-    if (!shared)
-        shared = ft_s3_open(shared_opts_set ? &shared_opts : NULL, err);
-    ft_s3 *s = shared;
-    pthread_mutex_unlock(&shared_lock);
-    return s;
+    ft_s3_conn *c = ft_s3_conn_new(handle, arg, err);
+    return c ? &c->http : NULL;
 }
 
-static int list_url(const char *url, char delim, int empty_ok,
-                    ft_swift_names *out, ft_error *err)
+static void store_conn_free(ft_http *h) { ft_s3_conn_free(h->ud); }
+
+static int store_list(ft_http *h, const char *bucket, const char *prefix,
+                      char delim, ft_fetch_names *out, ft_error *err)
 {
-    char *bucket, *prefix;
-    out->v = NULL;
-    out->n = 0;
-    if (ft_s3_parse_url(url, &bucket, &prefix, err) < 0)
-        return -1;
-    ft_s3 *s = shared_s3(err);
-    ft_s3_conn *c = s ? ft_s3_conn_new(s, NULL, err) : NULL;
-    int rc = c ? ft_s3_list(c, bucket, prefix, delim, out, err) : -1;
-    if (rc == 0 && out->n == 0 && !empty_ok)
-        rc = ft_error_set(err, "%s: no objects", url);
-    /* As addresses: s3://BUCKET/KEY. */
-    for (size_t i = 0; rc == 0 && i < out->n; i++) {
-        char *u = s3_what(bucket, out->v[i]);
-        if (!u) {
-            rc = ft_error_set(err, "out of memory");
-            break;
-        }
-        free(out->v[i]);
-        out->v[i] = u;
-    }
-    if (rc < 0) {
-        if (strncmp(err->msg, FT_S3_SCHEME, strlen(FT_S3_SCHEME)) != 0)
-            ft_error_prefix(err, "%s", url);
-        ft_swift_names_free(out);
-    }
-    ft_s3_conn_free(c);
-    free(bucket);
-    free(prefix);
-    return rc;
+    return ft_s3_list(h->ud, bucket, prefix, delim, out, err);
 }
 
-int ft_s3_list_url(const char *url, ft_swift_names *out, ft_error *err)
+static int store_get(ft_http *h, const char *bucket, const char *key,
+                     const char *url, ft_error *err)
 {
-    return list_url(url, 0, 0, out, err);
-}
-
-int ft_s3_list_url_delim(const char *url, char delim, ft_swift_names *out,
-                         ft_error *err)
-{
-    return list_url(url, delim, 1, out, err);
-}
-
-struct ft_s3_stream {
-    ft_http_stream base; /* first: the callbacks get it */
-    char *url, *bucket, *key;
-    ft_s3_conn *c;
-};
-
-static int stream_get(ft_http_stream *b, ft_error *err)
-{
-    ft_s3_stream *st = (ft_s3_stream *)b;
-    long s = request(st->c, "GET", st->bucket, st->key, NULL, NULL,
-                     FT_HTTP_BODY_NONE, 0, st->url, err);
+    ft_s3_conn *c = h->ud;
+    long s = request(c, "GET", bucket, key, NULL, NULL, FT_HTTP_BODY_NONE, 0,
+                     url, err);
     if (s < 0)
         return -1;
     if (s != 200 && s != 206) {
-        s3_error(st->c, st->url, err);
+        s3_error(c, url, err);
         return -1;
     }
     return 0;
 }
 
-static void stream_want(ft_http_stream *b, char want[33])
+static void store_want_md5(const ft_http *h, char want[33])
 {
-    ft_s3_stream *st = (ft_s3_stream *)b;
-    const char *etag = st->c->http.etag;
-    if (st->c->h_md5[0])
-        memcpy(want, st->c->h_md5, 33);
-    else if (ft_s3_etag_parts(etag) == 0)
-        memcpy(want, etag, 33); /* a plain MD5 (not multipart, not SSE-KMS) */
+    const ft_s3_conn *c = h->ud;
+    if (c->h_md5[0])
+        memcpy(want, c->h_md5, 33);
+    else if (ft_s3_etag_parts(h->etag) == 0)
+        memcpy(want, h->etag, 33); /* a plain MD5 (not multipart, not SSE-KMS) */
     else
         want[0] = '\0';
 }
 
-ft_s3_stream *ft_s3_stream_open(const char *url, ft_error *err)
-{
-    ft_s3_stream *st = calloc(1, sizeof *st);
-    if (!st) {
-        ft_error_set(err, "out of memory");
-        return NULL;
-    }
-    ft_http_stream_init(&st->base);
-    if (ft_s3_parse_url(url, &st->bucket, &st->key, err) < 0)
-        goto fail;
-    if (!(st->url = strdup(url))) {
-        ft_error_set(err, "out of memory");
-        goto fail;
-    }
-    if (st->key[0] == '\0' || st->key[strlen(st->key) - 1] == '/') {
-        ft_error_set(err, "%s: names a prefix, not an object", url);
-        goto fail;
-    }
-    ft_s3 *s = shared_s3(err);
-    if (!s || !(st->c = ft_s3_conn_new(s, NULL, err))) {
-        ft_error_prefix(err, "%s", url);
-        goto fail;
-    }
-    st->base.h = &st->c->http;
-    st->base.url = st->url;
-    st->base.get = stream_get;
-    st->base.want_md5 = stream_want;
-    if (ft_http_stream_start(&st->base, err) < 0)
-        goto fail;
-    return st;
-fail:
-    ft_s3_stream_close(st);
-    return NULL;
-}
-
-int ft_s3_stream_fd(const ft_s3_stream *st) { return ft_http_stream_fd(&st->base); }
-
-int ft_s3_stream_finish(ft_s3_stream *st, ft_error *err)
-{
-    return ft_http_stream_finish(&st->base, err);
-}
-
-void ft_s3_stream_close(ft_s3_stream *st)
-{
-    if (!st)
-        return;
-    ft_http_stream_stop(&st->base);
-    ft_s3_conn_free(st->c);
-    free(st->url);
-    free(st->bucket);
-    free(st->key);
-    free(st);
-}
+/* Messages name s3:// addresses already (s3_what); no session. */
+ft_http_store ft_s3_store = {
+    .scheme = FT_S3_SCHEME,
+    .parse_url = ft_s3_parse_url,
+    .open = store_open,
+    .conn_new = store_conn_new,
+    .conn_free = store_conn_free,
+    .list = store_list,
+    .get = store_get,
+    .want_md5 = store_want_md5,
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+};

@@ -28,7 +28,7 @@
 #include "error.h"
 #include "http.h"
 #include "s3_parse.h"
-#include "swift.h" /* ft_swift_names */
+#include "swift.h" /* FT_SWIFT_UPLOADED */
 
 typedef struct ft_s3 ft_s3;
 typedef struct ft_s3_conn ft_s3_conn;
@@ -83,41 +83,15 @@ int ft_s3_upload(ft_s3_conn *c, const char *path, const char *bucket,
 /* Keys in bucket starting with prefix (NULL or "": all), in byte order
  * (ListObjectsV2, every page).  With delim (e.g. '/'), keys that go on
  * past the next delim after the prefix are rolled up into one entry
- * ending with it.  out is freed with ft_swift_names_free() (also on
+ * ending with it.  out is freed with ft_fetch_names_free() (also on
  * error, when it is left empty). */
 int ft_s3_list(ft_s3_conn *c, const char *bucket, const char *prefix,
-               char delim, ft_swift_names *out, ft_error *err);
+               char delim, ft_fetch_names *out, ft_error *err);
 
 /* ---- reading, for ft-fetch (the readers' back end) ----
- * The same contracts as swift.h's: one handle per process, opened on
- * first use with the environment's credentials and the options given to
- * ft_s3_shared_options() (default: ft_s3_opts_init()). */
-
-/* Options for the shared handle; call before any other function below.
- * Retry notes reach o->on_retry with a NULL argument. */
-void ft_s3_shared_options(const ft_s3_opts *o);
-
-/* ft_s3_parse_url() is in s3_parse.h. */
-
-/* The objects under "s3://BUCKET/PREFIX" (a plain key prefix) as s3://
- * addresses in name order; none is an error. */
-int ft_s3_list_url(const char *url, ft_swift_names *out, ft_error *err);
-/* The same with a delimiter: one level, the entries that continue past it
- * as addresses ending in delim; none is not an error. */
-int ft_s3_list_url_delim(const char *url, char delim, ft_swift_names *out,
-                         ft_error *err);
-
-/* An object streamed as it arrives: a thread GETs it (resuming with a
- * Range after a retryable failure) and writes it into a socket whose
- * reading end is ft_s3_stream_fd().  At end of data there, call
- * ft_s3_stream_finish(): 0 when the whole object arrived and hashes to
- * its MD5 (x-amz-meta-ft-md5, or an ETag that is a plain MD5), -1 with
- * err otherwise.  ft_s3_stream_close() stops a read in progress and frees
- * (NULL accepted). */
-typedef struct ft_s3_stream ft_s3_stream;
-ft_s3_stream *ft_s3_stream_open(const char *url, ft_error *err);
-int ft_s3_stream_fd(const ft_s3_stream *st);
-int ft_s3_stream_finish(ft_s3_stream *st, ft_error *err);
-void ft_s3_stream_close(ft_s3_stream *st);
+ * S3 as an ft_http_store (http.h; ft_s3_parse_url() is in s3_parse.h).
+ * An object read is verified against its x-amz-meta-ft-md5, or an ETag
+ * that is a plain MD5.  Requests are signed one by one: no session. */
+extern ft_http_store ft_s3_store;
 
 #endif

@@ -7,31 +7,15 @@
 #include "http.h"
 
 #include <curl/curl.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #define RENEW_MARGIN 60         /* seconds before expiry a token is renewed */
-
-/* Short names for http.h's, as the whole file uses them. */
-#define str_printf ft_str_printf
-#define hex32 ft_hex32
-#define free_secret ft_free_secret
-#define env ft_getenv
-#define BODY_NONE FT_HTTP_BODY_NONE
-#define BODY_FILE FT_HTTP_BODY_FILE
-#define BODY_MEM FT_HTTP_BODY_MEM
 
 enum auth_mode { AUTH_TOKEN, AUTH_V1, AUTH_V3 };
 
@@ -51,14 +35,7 @@ struct ft_swift {
 };
 
 struct ft_swift_conn {
-    /* The HTTP connection (first: ft_http_conn_new), whose fields are
-     * also named directly (c->etag, c->sink). */
-    union {
-        ft_http http;
-        struct {
-            FT_HTTP_FIELDS;
-        };
-    };
+    ft_http http; /* first (ft_http_conn_new) */
     ft_swift *s;
     char *token, *storage_url; /* this connection's copy */
     unsigned gen;
@@ -88,8 +65,8 @@ void ft_swift_opts_init(ft_swift_opts *o) { ft_http_opts_init(o); }
 
 static int v3_setup(ft_swift *s, ft_error *err)
 {
-    const char *url = env("OS_AUTH_URL");
-    const char *ver = env("OS_IDENTITY_API_VERSION");
+    const char *url = ft_getenv("OS_AUTH_URL");
+    const char *ver = ft_getenv("OS_IDENTITY_API_VERSION");
     if (ver && strcmp(ver, "3") != 0 && strcmp(ver, "3.0") != 0)
         return ft_error_set(err, "OS_IDENTITY_API_VERSION is %s: only "
                             "Keystone v3 is supported", ver);
@@ -103,16 +80,20 @@ static int v3_setup(ft_swift *s, ft_error *err)
                             "is supported");
     }
     if (n >= 3 && strcmp(base + n - 3, "/v3") == 0)
-        s->auth_url = str_printf("%s/auth/tokens", base);
+        s->auth_url = ft_str_printf("%s/auth/tokens", base);
     else
-        s->auth_url = str_printf("%s/v3/auth/tokens", base);
+        s->auth_url = ft_str_printf("%s/v3/auth/tokens", base);
     free(base);
 
-    const char *uname = env("OS_USERNAME"), *uid = env("OS_USER_ID");
-    const char *pw = env("OS_PASSWORD");
-    const char *pname = env("OS_PROJECT_NAME"), *pid = env("OS_PROJECT_ID");
-    const char *udn = env("OS_USER_DOMAIN_NAME"), *udi = env("OS_USER_DOMAIN_ID");
-    const char *pdn = env("OS_PROJECT_DOMAIN_NAME"), *pdi = env("OS_PROJECT_DOMAIN_ID");
+    const char *uname = ft_getenv("OS_USERNAME");
+    const char *uid = ft_getenv("OS_USER_ID");
+    const char *pw = ft_getenv("OS_PASSWORD");
+    const char *pname = ft_getenv("OS_PROJECT_NAME");
+    const char *pid = ft_getenv("OS_PROJECT_ID");
+    const char *udn = ft_getenv("OS_USER_DOMAIN_NAME");
+    const char *udi = ft_getenv("OS_USER_DOMAIN_ID");
+    const char *pdn = ft_getenv("OS_PROJECT_DOMAIN_NAME");
+    const char *pdi = ft_getenv("OS_PROJECT_DOMAIN_ID");
     if (!uname && !uid)
         return ft_error_set(err, "OS_AUTH_URL is set but OS_USERNAME is not");
     if (!pw)
@@ -153,8 +134,9 @@ static int v3_setup(ft_swift *s, ft_error *err)
     if (!s->v3_body || !s->auth_url)
         return ft_error_set(err, "OS_AUTH_URL: cannot build the request "
                             "(variables not valid UTF-8?)");
-    s->region = xstrdup_or_null(env("OS_REGION_NAME"));
-    s->interface = strdup(env("OS_INTERFACE") ? env("OS_INTERFACE") : "public");
+    s->region = xstrdup_or_null(ft_getenv("OS_REGION_NAME"));
+    const char *itf = ft_getenv("OS_INTERFACE");
+    s->interface = strdup(itf ? itf : "public");
     if (!s->interface)
         return ft_error_set(err, "out of memory");
     /* "publicURL" is the v2 spelling some rc files still carry. */
@@ -171,23 +153,11 @@ ft_swift *ft_swift_open(const ft_swift_opts *o, ft_error *err)
         ft_error_set(err, "out of memory");
         return NULL;
     }
-    if (o)
-        s->o = *o;
-    else
-        ft_swift_opts_init(&s->o);
     pthread_mutex_init(&s->lock, NULL);
-    const char *ca = s->o.cacert ? s->o.cacert : env("OS_CACERT");
-    s->cacert = xstrdup_or_null(ca);
-    s->o.cacert = s->cacert;
-    if (ca && access(ca, R_OK) != 0) {
-        ft_error_set(err, "%s: %s", ca, strerror(errno));
+    if (ft_http_client_init(&s->o, o, "OS_CACERT", &s->cacert, err) < 0)
         goto fail;
-    }
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        ft_error_set(err, "libcurl: initialisation failed");
-        goto fail;
-    }
-    const char *surl = env("OS_STORAGE_URL"), *tok = env("OS_AUTH_TOKEN");
+    const char *surl = ft_getenv("OS_STORAGE_URL");
+    const char *tok = ft_getenv("OS_AUTH_TOKEN");
     if (surl) {
         s->storage_override = trim_slashes(strdup(surl));
         if (!s->storage_override) {
@@ -204,24 +174,24 @@ ft_swift *ft_swift_open(const ft_swift_opts *o, ft_error *err)
             ft_error_set(err, "out of memory");
             goto fail;
         }
-    } else if (env("ST_AUTH")) {
+    } else if (ft_getenv("ST_AUTH")) {
         s->mode = AUTH_V1;
-        if (!env("ST_USER")) {
+        if (!ft_getenv("ST_USER")) {
             ft_error_set(err, "ST_AUTH is set but ST_USER is not");
             goto fail;
         }
-        if (!env("ST_KEY")) {
+        if (!ft_getenv("ST_KEY")) {
             ft_error_set(err, "ST_AUTH is set but ST_KEY is not");
             goto fail;
         }
-        s->auth_url = strdup(env("ST_AUTH"));
-        s->user = strdup(env("ST_USER"));
-        s->key = strdup(env("ST_KEY"));
+        s->auth_url = strdup(ft_getenv("ST_AUTH"));
+        s->user = strdup(ft_getenv("ST_USER"));
+        s->key = strdup(ft_getenv("ST_KEY"));
         if (!s->auth_url || !s->user || !s->key) {
             ft_error_set(err, "out of memory");
             goto fail;
         }
-    } else if (env("OS_AUTH_URL")) {
+    } else if (ft_getenv("OS_AUTH_URL")) {
         s->mode = AUTH_V3;
         if (v3_setup(s, err) < 0)
             goto fail;
@@ -230,7 +200,7 @@ ft_swift *ft_swift_open(const ft_swift_opts *o, ft_error *err)
             "OS_USERNAME", "OS_USER_ID", "OS_PASSWORD", "OS_PROJECT_NAME",
             "OS_PROJECT_ID"};
         for (size_t i = 0; i < sizeof os_vars / sizeof *os_vars; i++)
-            if (env(os_vars[i])) {
+            if (ft_getenv(os_vars[i])) {
                 ft_error_set(err, "%s is set but OS_AUTH_URL is not", os_vars[i]);
                 goto fail;
             }
@@ -257,12 +227,12 @@ void ft_swift_close(ft_swift *s)
     free(s->cacert);
     free(s->auth_url);
     free(s->user);
-    free_secret(s->key);
-    free_secret(s->v3_body);
+    ft_free_secret(s->key);
+    ft_free_secret(s->v3_body);
     free(s->region);
     free(s->interface);
     free(s->storage_override);
-    free_secret(s->token);
+    ft_free_secret(s->token);
     free(s->storage_url);
     pthread_mutex_destroy(&s->lock);
     free(s);
@@ -274,22 +244,22 @@ static void on_swift_header(void *ud, const char *name, const char *v)
     ft_swift_conn *c = ud;
     if (!name) {
         c->h_md5[0] = '\0';
-        free_secret(c->h_token);
+        ft_free_secret(c->h_token);
         free(c->h_url);
-        free_secret(c->h_subject);
+        ft_free_secret(c->h_subject);
         c->h_token = c->h_url = c->h_subject = NULL;
         c->h_expires = -1;
         c->h_slo = 0;
         c->h_manifest = 0;
     } else if (!strcasecmp(name, "x-auth-token") ||
                !strcasecmp(name, "x-storage-token")) {
-        free_secret(c->h_token);
+        ft_free_secret(c->h_token);
         c->h_token = strdup(v);
     } else if (!strcasecmp(name, "x-storage-url")) {
         free(c->h_url);
         c->h_url = strdup(v);
     } else if (!strcasecmp(name, "x-subject-token")) {
-        free_secret(c->h_subject);
+        ft_free_secret(c->h_subject);
         c->h_subject = strdup(v);
     } else if (!strcasecmp(name, "x-auth-token-expires")) {
         c->h_expires = strtol(v, NULL, 10);
@@ -317,7 +287,6 @@ ft_swift_conn *ft_swift_conn_new(ft_swift *s, void *arg, ft_error *err)
     c->s = s;
     c->http.on_hdr = on_swift_header;
     c->http.retryable = swift_retryable;
-    c->http.ud = c;
     return c;
 }
 
@@ -326,30 +295,12 @@ void ft_swift_conn_free(ft_swift_conn *c)
     if (!c)
         return;
     ft_http_cleanup(&c->http);
-    free_secret(c->token);
+    ft_free_secret(c->token);
     free(c->storage_url);
-    free_secret(c->h_token);
+    ft_free_secret(c->h_token);
     free(c->h_url);
-    free_secret(c->h_subject);
+    ft_free_secret(c->h_subject);
     free(c);
-}
-
-static void progress(ft_swift_conn *c, int64_t delta)
-{
-    ft_http_progress(&c->http, delta);
-}
-
-static void http_error(ft_swift_conn *c, const char *what, ft_error *err)
-{
-    ft_http_error(&c->http, what, err);
-}
-
-static long with_retries(ft_swift_conn *c, const char *method, const char *url,
-                         struct curl_slist *hdrs, enum ft_http_body body,
-                         int etag_sent, const char *what, ft_error *err)
-{
-    return ft_http_request(&c->http, method, url, hdrs, body, etag_sent, what,
-                           err);
 }
 
 /* ---- authentication ----------------------------------------------- */
@@ -402,14 +353,10 @@ static int authenticate_body(ft_swift_conn *c, ft_error *err);
  * of the caller, set in c, is kept. */
 static int authenticate(ft_swift_conn *c, ft_error *err)
 {
-    int fd = c->fd;
-    uint64_t off = c->off, len = c->len;
-    const char *mem = c->mem;
+    ft_http_saved_body b;
+    ft_http_body_save(&c->http, &b);
     int rc = authenticate_body(c, err);
-    c->fd = fd;
-    c->off = off;
-    c->len = len;
-    c->mem = mem;
+    ft_http_body_restore(&c->http, &b);
     return rc;
 }
 
@@ -427,19 +374,19 @@ static int authenticate_body(ft_swift_conn *c, ft_error *err)
         return ft_error_set(err, "OS_AUTH_TOKEN: the token was refused (HTTP "
                             "401) and cannot be renewed");
     if (s->mode == AUTH_V1) {
-        line = str_printf("X-Auth-User: %s", s->user);
+        line = ft_str_printf("X-Auth-User: %s", s->user);
         h = curl_slist_append(h, line);
         free(line);
-        line = str_printf("X-Auth-Key: %s", s->key);
+        line = ft_str_printf("X-Auth-Key: %s", s->key);
         h = curl_slist_append(h, line);
-        free_secret(line);
-        c->mem = NULL;
-        c->len = 0;
-        long st = with_retries(c, "GET", s->auth_url, h, BODY_NONE, 0, var, err);
+        ft_free_secret(line);
+        ft_http_body_set(&c->http, -1, NULL, 0, 0);
+        long st = ft_http_request(&c->http, "GET", s->auth_url, h,
+                                  FT_HTTP_BODY_NONE, 0, var, err);
         if (st < 0)
             goto out;
         if (st < 200 || st > 299) {
-            http_error(c, var, err);
+            ft_http_error(&c->http, var, err);
             if (st == 401 || st == 403)
                 ft_error_set(err, "%s: authentication failed (HTTP %ld): check "
                              "ST_USER and ST_KEY", var, st);
@@ -457,14 +404,14 @@ static int authenticate_body(ft_swift_conn *c, ft_error *err)
     } else {
         h = curl_slist_append(h, "Content-Type: application/json");
         h = curl_slist_append(h, "Accept: application/json");
-        c->mem = s->v3_body;
-        c->len = strlen(s->v3_body);
-        long st = with_retries(c, "POST", s->auth_url, h, BODY_MEM, 0, var, err);
-        c->mem = NULL;
+        ft_http_body_set(&c->http, -1, s->v3_body, 0, strlen(s->v3_body));
+        long st = ft_http_request(&c->http, "POST", s->auth_url, h,
+                                  FT_HTTP_BODY_MEM, 0, var, err);
+        c->http.mem = NULL;
         if (st < 0)
             goto out;
         if (st != 201 && st != 200) {
-            http_error(c, var, err);
+            ft_http_error(&c->http, var, err);
             if (st == 401 || st == 403)
                 ft_error_set(err, "%s: authentication failed (HTTP %ld): check "
                              "OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME and the "
@@ -479,8 +426,9 @@ static int authenticate_body(ft_swift_conn *c, ft_error *err)
             goto out;
         }
         json_error_t jerr;
-        json_t *root = c->body.len ? json_loadb(c->body.p, c->body.len, 0, &jerr)
-                                   : NULL;
+        json_t *root = c->http.body.len ? json_loadb(c->http.body.p,
+                                                     c->http.body.len, 0, &jerr)
+                                        : NULL;
         json_t *tok = json_object_get(root, "token");
         if (!tok) {
             json_decref(root);
@@ -513,7 +461,7 @@ static int authenticate_body(ft_swift_conn *c, ft_error *err)
         ft_error_set(err, "out of memory");
         goto out;
     }
-    free_secret(s->token);
+    ft_free_secret(s->token);
     free(s->storage_url);
     s->token = token;
     s->storage_url = url;
@@ -523,7 +471,7 @@ static int authenticate_body(ft_swift_conn *c, ft_error *err)
     rc = 0;
 out:
     curl_slist_free_all(h);
-    free_secret(token);
+    ft_free_secret(token);
     free(url);
     return rc;
 }
@@ -540,7 +488,7 @@ static int get_token(ft_swift_conn *c, unsigned stale_gen, ft_error *err)
     if (!s->token || expiring || (stale_gen && stale_gen == s->gen))
         rc = authenticate(c, err);
     if (rc == 0 && c->gen != s->gen) {
-        free_secret(c->token);
+        ft_free_secret(c->token);
         free(c->storage_url);
         c->token = strdup(s->token);
         c->storage_url = strdup(s->storage_url);
@@ -561,6 +509,13 @@ int ft_swift_authenticate(ft_swift_conn *c, ft_error *err)
 
 /* ---- storage requests --------------------------------------------- */
 
+/* How messages name a container or an object: "C" or "C/O". */
+static char *what_of(const char *container, const char *object)
+{
+    return object ? ft_str_printf("%s/%s", container, object)
+                  : strdup(container);
+}
+
 /* A request against the storage URL: /container[/object][?query], with
  * the token, renewed once on 401.  extra: more headers (may be NULL).
  * Returns the HTTP status or -1. */
@@ -569,8 +524,7 @@ static long storage_request(ft_swift_conn *c, const char *method,
                             const char *query, const struct curl_slist *extra,
                             enum ft_http_body body, int etag_sent, ft_error *err)
 {
-    char *what = object ? str_printf("%s/%s", container, object)
-                        : strdup(container);
+    char *what = what_of(container, object);
     char *ec = ft_url_path_encode(container);
     char *eo = object ? ft_url_path_encode(object) : NULL;
     long st = -1;
@@ -584,24 +538,26 @@ static long storage_request(ft_swift_conn *c, const char *method,
             break;
         }
         unsigned gen = c->gen;
-        char *url = str_printf("%s/%s%s%s%s%s", c->storage_url, ec,
+        char *url = ft_str_printf("%s/%s%s%s%s%s", c->storage_url, ec,
                                eo ? "/" : "", eo ? eo : "",
                                query ? "?" : "", query ? query : "");
-        char *tok = str_printf("X-Auth-Token: %s", c->token);
+        char *tok = ft_str_printf("X-Auth-Token: %s", c->token);
         struct curl_slist *h = NULL;
         h = curl_slist_append(h, tok);
         for (const struct curl_slist *e = extra; e; e = e->next)
             h = curl_slist_append(h, e->data);
-        free_secret(tok);
-        st = url ? with_retries(c, method, url, h, body, etag_sent, what, err) : -1;
+        ft_free_secret(tok);
+        st = url ? ft_http_request(&c->http, method, url, h, body, etag_sent,
+                                   what, err)
+                 : -1;
         if (!url)
             ft_error_set(err, "out of memory");
         free(url);
         curl_slist_free_all(h);
         if (st != 401 || renewed)
             break;
-        if (body != BODY_NONE)
-            progress(c, -(int64_t)c->pos);
+        if (body != FT_HTTP_BODY_NONE)
+            ft_http_progress(&c->http, -(int64_t)c->http.pos);
         /* Refused: renew (once for every connection) and try again. */
         if (get_token(c, gen, err) < 0) {
             ft_error_prefix(err, "%s", what);
@@ -624,20 +580,20 @@ int ft_swift_head(ft_swift_conn *c, const char *container, const char *object,
 {
     memset(st, 0, sizeof *st);
     long s = storage_request(c, "HEAD", container, object, NULL, NULL,
-                             BODY_NONE, 0, err);
+                             FT_HTTP_BODY_NONE, 0, err);
     if (s < 0)
         return -1;
     if (s == 404)
         return 0;
     if (s < 200 || s > 299) {
-        char *what = str_printf("%s/%s", container, object);
-        http_error(c, what ? what : object, err);
+        char *what = what_of(container, object);
+        ft_http_error(&c->http, what ? what : object, err);
         free(what);
         return -1;
     }
     st->exists = 1;
-    st->size = c->h_length;
-    snprintf(st->etag, sizeof st->etag, "%s", c->etag);
+    st->size = c->http.h_length;
+    snprintf(st->etag, sizeof st->etag, "%s", c->http.etag);
     st->slo = c->h_slo;
     snprintf(st->md5, sizeof st->md5, "%s", c->h_md5);
     return 0;
@@ -646,12 +602,12 @@ int ft_swift_head(ft_swift_conn *c, const char *container, const char *object,
 static int create_container(ft_swift_conn *c, const char *container,
                             ft_error *err)
 {
-    long s = storage_request(c, "PUT", container, NULL, NULL, NULL, BODY_NONE,
-                             0, err);
+    long s = storage_request(c, "PUT", container, NULL, NULL, NULL,
+                             FT_HTTP_BODY_NONE, 0, err);
     if (s < 0)
         return -1;
     if (s != 201 && s != 202 && s != 204) {
-        http_error(c, container, err);
+        ft_http_error(&c->http, container, err);
         return -1;
     }
     return 0;
@@ -667,7 +623,7 @@ static int put_verified(ft_swift_conn *c, const char *container,
                         ft_error *err)
 {
     struct curl_slist *h = NULL;
-    char *line = etag ? str_printf("ETag: %s", etag) : NULL;
+    char *line = etag ? ft_str_printf("ETag: %s", etag) : NULL;
     if (line)
         h = curl_slist_append(h, line);
     free(line);
@@ -684,16 +640,12 @@ static int put_verified(ft_swift_conn *c, const char *container,
                 break;
             continue;
         }
-        char *what = str_printf("%s/%s", container, object);
-        if (s != 201) {
-            http_error(c, what ? what : object, err);
-        } else if (strcmp(c->etag, want_etag) != 0) {
-            ft_error_set(err, "%s: stored with ETag %s, expected %s",
-                         what ? what : object, c->etag[0] ? c->etag : "(none)",
-                         want_etag);
-        } else {
-            rc = 0;
-        }
+        char *what = what_of(container, object);
+        if (s != 201)
+            ft_http_error(&c->http, what ? what : object, err);
+        else
+            rc = ft_http_etag_check(&c->http, what ? what : object, want_etag,
+                                    err);
         free(what);
         break;
     }
@@ -711,7 +663,7 @@ static int upload_slo(ft_swift_conn *c, ft_hasher *h,
 {
     size_t nseg = h->nseg;
     uint64_t size = h->size, segsize = h->segsize;
-    char *segc = str_printf("%s_segments", container);
+    char *segc = ft_str_printf("%s_segments", container);
     json_t *manifest = json_array();
     char *etags = malloc(nseg * 32 + 1);
     char *mjson = NULL, *seg = NULL;
@@ -728,7 +680,7 @@ static int upload_slo(ft_swift_conn *c, ft_hasher *h,
             goto out;
         const char *md5 = h->segs[i];
         free(seg);
-        seg = str_printf("%s/slo/%llu/%llu/%08zu-%s", object,
+        seg = ft_str_printf("%s/slo/%llu/%llu/%08zu-%s", object,
                          (unsigned long long)size,
                          (unsigned long long)segsize, i, md5);
         if (!seg) {
@@ -740,17 +692,14 @@ static int upload_slo(ft_swift_conn *c, ft_hasher *h,
         if (ft_swift_head(c, segc, seg, &st, err) < 0)
             goto out;
         if (!st.exists || strcmp(st.etag, md5) != 0 || st.size != len) {
-            c->fd = h->fd;
-            c->mem = NULL;
-            c->off = off;
-            c->len = len;
-            if (put_verified(c, segc, seg, NULL, md5, md5, NULL, BODY_FILE,
-                             err) < 0)
+            ft_http_body_set(&c->http, h->fd, NULL, off, len);
+            if (put_verified(c, segc, seg, NULL, md5, md5, NULL,
+                             FT_HTTP_BODY_FILE, err) < 0)
                 goto out;
         } else {
-            progress(c, (int64_t)len);
+            ft_http_progress(&c->http, (int64_t)len);
         }
-        char *path = str_printf("/%s/%s", segc, seg);
+        char *path = ft_str_printf("/%s/%s", segc, seg);
         json_t *e = path ? json_pack("{s:s,s:s,s:I}", "path", path, "etag",
                                      md5, "size_bytes", (json_int_t)len)
                          : NULL;
@@ -767,7 +716,7 @@ static int upload_slo(ft_swift_conn *c, ft_hasher *h,
     char slo_etag[33];
     ft_md5_hex(etags, nseg * 32, slo_etag);
     mjson = json_dumps(manifest, JSON_COMPACT);
-    char *meta = str_printf("X-Object-Meta-Ft-Md5: %s", h->whole);
+    char *meta = ft_str_printf("X-Object-Meta-Ft-Md5: %s", h->whole);
     if (!mjson || !meta) {
         free(meta);
         ft_error_set(err, "out of memory");
@@ -776,14 +725,11 @@ static int upload_slo(ft_swift_conn *c, ft_hasher *h,
     hd = curl_slist_append(hd, meta);
     hd = curl_slist_append(hd, "Content-Type: application/octet-stream");
     free(meta);
-    c->fd = -1;
-    c->mem = mjson;
-    c->off = 0;
-    c->len = strlen(mjson);
+    ft_http_body_set(&c->http, -1, mjson, 0, strlen(mjson));
     rc = put_verified(c, container, object, "multipart-manifest=put", slo_etag,
-                      slo_etag, hd, BODY_MEM, err);
+                      slo_etag, hd, FT_HTTP_BODY_MEM, err);
 out:
-    c->mem = NULL;
+    c->http.mem = NULL;
     curl_slist_free_all(hd);
     free(mjson);
     free(seg);
@@ -825,12 +771,9 @@ int ft_swift_upload(ft_swift_conn *c, const char *path, const char *container,
     if (h.nseg) {
         rc = upload_slo(c, &h, container, object, err);
     } else {
-        c->fd = h.fd;
-        c->mem = NULL;
-        c->off = 0;
-        c->len = h.size;
+        ft_http_body_set(&c->http, h.fd, NULL, 0, h.size);
         rc = put_verified(c, container, object, NULL, h.whole, h.whole, NULL,
-                          BODY_FILE, err);
+                          FT_HTTP_BODY_FILE, err);
     }
     if (rc == 0)
         rc = FT_SWIFT_UPLOADED;
@@ -839,50 +782,21 @@ out:
         __atomic_store_n(&h.cancel, 1, __ATOMIC_RELAXED);
         pthread_join(tid, NULL);
     }
-    c->fd = -1;
+    c->http.fd = -1;
     ft_hasher_close(&h);
     return rc;
 }
 
 /* ---- listing ------------------------------------------------------ */
 
-void ft_swift_names_free(ft_swift_names *n)
-{
-    if (!n)
-        return;
-    for (size_t i = 0; i < n->n; i++)
-        free(n->v[i]);
-    free(n->v);
-    n->v = NULL;
-    n->n = 0;
-}
-
-static int names_add(ft_swift_names *out, size_t *cap, const char *name)
-{
-    if (out->n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 64;
-        char **v = realloc(out->v, nc * sizeof *v);
-        if (!v)
-            return -1;
-        out->v = v;
-        *cap = nc;
-    }
-    if (!(out->v[out->n] = strdup(name)))
-        return -1;
-    out->n++;
-    return 0;
-}
-
 int ft_swift_list(ft_swift_conn *c, const char *container, const char *prefix,
-                  char delim, ft_swift_names *out, ft_error *err)
+                  char delim, ft_fetch_names *out, ft_error *err)
 {
-    out->v = NULL;
-    out->n = 0;
-    size_t cap = 0;
+    memset(out, 0, sizeof *out);
     char *marker = NULL;
-    char *ep = curl_easy_escape(c->curl, prefix ? prefix : "", 0);
+    char *ep = curl_easy_escape(c->http.curl, prefix ? prefix : "", 0);
     char dl[2] = {delim, '\0'};
-    char *ed = curl_easy_escape(c->curl, dl, 0);
+    char *ed = curl_easy_escape(c->http.curl, dl, 0);
     int rc = -1;
     if (!ep || !ed) {
         ft_error_set(err, "out of memory");
@@ -890,8 +804,8 @@ int ft_swift_list(ft_swift_conn *c, const char *container, const char *prefix,
     }
     for (;;) {
         /* Pages of up to 10000 names, in byte order, until one is short. */
-        char *em = marker ? curl_easy_escape(c->curl, marker, 0) : NULL;
-        char *q = str_printf("format=json&prefix=%s%s%s%s%s", ep,
+        char *em = marker ? curl_easy_escape(c->http.curl, marker, 0) : NULL;
+        char *q = ft_str_printf("format=json&prefix=%s%s%s%s%s", ep,
                              delim ? "&delimiter=" : "", delim ? ed : "",
                              em ? "&marker=" : "", em ? em : "");
         curl_free(em);
@@ -900,7 +814,7 @@ int ft_swift_list(ft_swift_conn *c, const char *container, const char *prefix,
             goto out;
         }
         long st = storage_request(c, "GET", container, NULL, q, NULL,
-                                  BODY_NONE, 0, err);
+                                  FT_HTTP_BODY_NONE, 0, err);
         free(q);
         if (st < 0)
             goto out;
@@ -909,13 +823,13 @@ int ft_swift_list(ft_swift_conn *c, const char *container, const char *prefix,
             goto out;
         }
         if (st != 200 && st != 204) {
-            http_error(c, container, err);
+            ft_http_error(&c->http, container, err);
             goto out;
         }
-        if (st == 204 || c->body.len == 0)
+        if (st == 204 || c->http.body.len == 0)
             break;
         json_error_t jerr;
-        json_t *arr = json_loadb(c->body.p, c->body.len, 0, &jerr);
+        json_t *arr = json_loadb(c->http.body.p, c->http.body.len, 0, &jerr);
         if (!json_is_array(arr)) {
             json_decref(arr);
             ft_error_set(err, "%s: the listing is not a JSON array", container);
@@ -930,7 +844,7 @@ int ft_swift_list(ft_swift_conn *c, const char *container, const char *prefix,
                 name = json_string_value(json_object_get(e, "subdir"));
             if (!name)
                 continue;
-            if (names_add(out, &cap, name) < 0) {
+            if (ft_fetch_names_add(out, name) < 0) {
                 json_decref(arr);
                 ft_error_set(err, "out of memory");
                 goto out;
@@ -946,129 +860,14 @@ int ft_swift_list(ft_swift_conn *c, const char *container, const char *prefix,
     rc = 0;
 out:
     if (rc < 0)
-        ft_swift_names_free(out);
+        ft_fetch_names_free(out);
     free(marker);
     curl_free(ep);
     curl_free(ed);
     return rc;
 }
 
-/* ---- streamed reads ------------------------------------------------ */
-
-/* The handle readers share (one token for every input of a process),
- * opened on first use with shared_opts.  Its connections carry a struct
- * subject as their callback argument, so that retry notes and errors name
- * the swift:// address instead of "CONTAINER/OBJECT". */
-static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
-static ft_swift *shared;
-static ft_swift_opts shared_opts;
-static int shared_opts_set;
-static void (*user_on_retry)(void *arg, const char *msg);
-
-struct subject {
-    const char *what;   /* as swift.c names it: "C" or "C/O" */
-    const char *url;
-};
-
-/* "WHAT: rest" becomes "URL: rest" in place (other messages are kept). */
-static void name_by_url(char *msg, size_t cap, const struct subject *x)
-{
-    size_t n = strlen(x->what);
-    if (strncmp(msg, x->what, n) != 0 || msg[n] != ':')
-        return;
-    char rest[FT_ERRLEN + 64];
-    snprintf(rest, sizeof rest, "%s", msg + n);
-    snprintf(msg, cap, "%s%s", x->url, rest);
-}
-
-static void shared_on_retry(void *arg, const char *msg)
-{
-    char m[FT_ERRLEN + 64];
-    snprintf(m, sizeof m, "%s", msg);
-    if (arg)
-        name_by_url(m, sizeof m, arg);
-    if (user_on_retry)
-        user_on_retry(NULL, m);
-}
-
-void ft_swift_shared_options(const ft_swift_opts *o)
-{
-    pthread_mutex_lock(&shared_lock);
-    shared_opts = *o;
-    shared_opts_set = 1;
-    pthread_mutex_unlock(&shared_lock);
-}
-
-static ft_swift *shared_swift(ft_error *err)
-{
-    pthread_mutex_lock(&shared_lock);
-    if (!shared) {
-        ft_swift_opts o;
-        if (shared_opts_set)
-            o = shared_opts;
-        else
-            ft_swift_opts_init(&o);
-        user_on_retry = o.on_retry;
-        o.on_retry = shared_on_retry;
-        shared = ft_swift_open(&o, err);
-    }
-    ft_swift *s = shared;
-    pthread_mutex_unlock(&shared_lock);
-    return s;
-}
-
-/* A session is "EXPIRES STORAGE_URL TOKEN" (EXPIRES 0: unknown). */
-int ft_swift_session_get(char *buf, size_t cap)
-{
-    pthread_mutex_lock(&shared_lock);
-    ft_swift *s = shared;
-    pthread_mutex_unlock(&shared_lock);
-    if (!s)
-        return 0;
-    int n = 0;
-    pthread_mutex_lock(&s->lock);
-    /* A token given in the environment is there for every process. */
-    if (s->mode != AUTH_TOKEN && s->token && s->storage_url)
-        n = snprintf(buf, cap, "%lld %s %s", (long long)s->expires,
-                     s->storage_url, s->token);
-    pthread_mutex_unlock(&s->lock);
-    if (n <= 0 || (size_t)n >= cap) {
-        if (cap)
-            explicit_bzero(buf, cap);
-        return 0;
-    }
-    return 1;
-}
-
-void ft_swift_session_set(const char *session)
-{
-    ft_error e;
-    ft_swift *s = shared_swift(&e);
-    if (!s || !session)
-        return; /* the error comes again at first use */
-    long long expires;
-    int pos = 0;
-    if (sscanf(session, "%lld %n", &expires, &pos) != 1 || pos == 0)
-        return;
-    const char *url = session + pos, *sp = strchr(url, ' ');
-    if (!sp || sp == url || !sp[1] || strchr(sp + 1, ' '))
-        return;
-    pthread_mutex_lock(&s->lock);
-    if (s->mode != AUTH_TOKEN && !s->token) {
-        s->storage_url = strndup(url, (size_t)(sp - url));
-        s->token = strdup(sp + 1);
-        if (!s->storage_url || !s->token) {
-            free(s->storage_url);
-            free_secret(s->token);
-            s->storage_url = s->token = NULL;
-        } else {
-            /* As if obtained here: a 401 renews it from the credentials. */
-            s->expires = (time_t)expires;
-            s->gen++;
-        }
-    }
-    pthread_mutex_unlock(&s->lock);
-}
+/* ---- reading, for ft-fetch ----------------------------------------- */
 
 int ft_swift_parse_url(const char *url, char **container, char **object,
                        ft_error *err)
@@ -1093,212 +892,117 @@ int ft_swift_parse_url(const char *url, char **container, char **object,
     return 0;
 }
 
-static int list_url(const char *url, char delim, int empty_ok,
-                    ft_swift_names *out, ft_error *err)
+/* A session is "EXPIRES STORAGE_URL TOKEN" (EXPIRES 0: unknown). */
+static int session_get(void *handle, char *buf, size_t cap)
 {
-    char *cont, *prefix;
-    out->v = NULL;
-    out->n = 0;
-    if (ft_swift_parse_url(url, &cont, &prefix, err) < 0)
-        return -1;
-    struct subject x = {cont, url};
-    ft_swift *s = shared_swift(err);
-    ft_swift_conn *c = s ? ft_swift_conn_new(s, &x, err) : NULL;
-    int rc = c ? ft_swift_list(c, cont, prefix, delim, out, err) : -1;
-    if (rc == 0 && out->n == 0 && !empty_ok)
-        rc = ft_error_set(err, "%s: no objects", url);
-    /* As addresses: swift://CONTAINER/NAME. */
-    for (size_t i = 0; rc == 0 && i < out->n; i++) {
-        char *u = str_printf("%s%s/%s", FT_SWIFT_SCHEME, cont, out->v[i]);
-        if (!u) {
-            rc = ft_error_set(err, "out of memory");
-            break;
-        }
-        free(out->v[i]);
-        out->v[i] = u;
+    ft_swift *s = handle;
+    int n = 0;
+    pthread_mutex_lock(&s->lock);
+    /* A token given in the environment is there for every process. */
+    if (s->mode != AUTH_TOKEN && s->token && s->storage_url)
+        n = snprintf(buf, cap, "%lld %s %s", (long long)s->expires,
+                     s->storage_url, s->token);
+    pthread_mutex_unlock(&s->lock);
+    if (n <= 0 || (size_t)n >= cap) {
+        if (cap)
+            explicit_bzero(buf, cap);
+        return 0;
     }
-    if (rc < 0) {
-        name_by_url(err->msg, sizeof err->msg, &x);
-        if (strncmp(err->msg, url, strlen(url)) != 0)
-            ft_error_prefix(err, "%s", url);
-        ft_swift_names_free(out);
-    }
-    ft_swift_conn_free(c);
-    free(cont);
-    free(prefix);
-    return rc;
+    return 1;
 }
 
-int ft_swift_list_url(const char *url, ft_swift_names *out, ft_error *err)
+/* Ignored when malformed or with OS_AUTH_TOKEN. */
+static void session_set(void *handle, const char *session)
 {
-    return list_url(url, 0, 0, out, err);
-}
-
-int ft_swift_list_url_delim(const char *url, char delim, ft_swift_names *out,
-                            ft_error *err)
-{
-    return list_url(url, delim, 1, out, err);
-}
-
-struct ft_swift_stream {
-    char *url, *container, *object, *what;
-    struct subject subj;
-    ft_swift_conn *c;
-    int fds[2];         /* [0] the reader's end, [1] the fetcher's */
-    pthread_t tid;
-    int started;
-    EVP_MD_CTX *md5;
-    char want[33];      /* the MD5 the object should have, or "" */
-    char etag[64];      /* of the first answer: a resumed read must match */
-    int rc;
-    ft_error err;
-};
-
-static int stream_sink(void *ud, const char *p, size_t n)
-{
-    ft_swift_stream *st = ud;
-    ft_swift_conn *c = st->c;
-    if (c->sunk == 0 && st->etag[0] == '\0') {
-        /* First bytes: note what the object should hash to. */
-        snprintf(st->etag, sizeof st->etag, "%s", c->etag);
-        if (c->h_md5[0])
-            snprintf(st->want, sizeof st->want, "%s", c->h_md5);
-        else if (!c->h_slo && !c->h_manifest && strlen(c->etag) == 32)
-            memcpy(st->want, c->etag, sizeof st->want); /* 32 + NUL */
-    } else if (strcmp(st->etag, c->etag) != 0) {
-        ft_error_set(&st->err, "%s: the object changed while being read",
-                     st->url);
-        return -1;
-    }
-    EVP_DigestUpdate(st->md5, p, n);
-    while (n > 0) {
-        ssize_t w = send(st->fds[1], p, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1; /* the reader closed its end */
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static void *stream_run(void *arg)
-{
-    ft_swift_stream *st = arg;
-    ft_swift_conn *c = st->c;
-    c->sink = stream_sink;
-    c->sink_ud = st;
-    long s = storage_request(c, "GET", st->container, st->object, NULL, NULL,
-                             BODY_NONE, 0, &st->err);
-    st->rc = -1;
-    if (s < 0) {
-        if (st->err.msg[0] == '\0')
-            ft_error_set(&st->err, "%s: read failed", st->url);
-    } else if (s != 200 && s != 206) {
-        http_error(c, st->url, &st->err);
-    } else if (c->h_length && c->resp_off != c->sunk) {
-        ft_error_set(&st->err, "%s: truncated at byte %llu", st->url,
-                     (unsigned long long)c->sunk);
-    } else {
-        unsigned char d[EVP_MAX_MD_SIZE];
-        char got[33];
-        EVP_DigestFinal_ex(st->md5, d, NULL);
-        hex32(d, got);
-        if (st->want[0] && strcmp(got, st->want) != 0)
-            ft_error_set(&st->err, "%s: MD5 %s, but the store says %s",
-                         st->url, got, st->want);
-        else
-            st->rc = 0;
-    }
-    if (st->rc < 0)
-        name_by_url(st->err.msg, sizeof st->err.msg, &st->subj);
-    /* End of data for the reader: ft_swift_stream_finish() says how. */
-    shutdown(st->fds[1], SHUT_WR);
-    return NULL;
-}
-
-ft_swift_stream *ft_swift_stream_open(const char *url, ft_error *err)
-{
-    ft_swift_stream *st = calloc(1, sizeof *st);
-    if (!st) {
-        ft_error_set(err, "out of memory");
-        return NULL;
-    }
-    st->fds[0] = st->fds[1] = -1;
-    st->rc = -1;
-    if (ft_swift_parse_url(url, &st->container, &st->object, err) < 0)
-        goto fail;
-    st->what = str_printf("%s/%s", st->container, st->object);
-    if (!(st->url = strdup(url)) || !st->what || !(st->md5 = EVP_MD_CTX_new())) {
-        ft_error_set(err, "out of memory");
-        goto fail;
-    }
-    st->subj.what = st->what;
-    st->subj.url = st->url;
-    EVP_DigestInit_ex(st->md5, EVP_md5(), NULL);
-    if (st->object[0] == '\0' || st->object[strlen(st->object) - 1] == '/') {
-        ft_error_set(err, "%s: names a prefix, not an object", url);
-        goto fail;
-    }
-    ft_swift *s = shared_swift(err);
-    if (!s || !(st->c = ft_swift_conn_new(s, &st->subj, err))) {
-        ft_error_prefix(err, "%s", url);
-        goto fail;
-    }
-    /* A socket, not a pipe: send() with MSG_NOSIGNAL reports a reader
-     * that went away instead of raising SIGPIPE. */
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, st->fds) < 0) {
-        ft_error_set(err, "%s: %s", url, strerror(errno));
-        goto fail;
-    }
-    /* Fail early (credentials) with a clear message. */
-    if (ft_swift_authenticate(st->c, err) < 0) {
-        ft_error_prefix(err, "%s", url);
-        goto fail;
-    }
-    if (pthread_create(&st->tid, NULL, stream_run, st) != 0) {
-        ft_error_set(err, "%s: cannot start a thread", url);
-        goto fail;
-    }
-    st->started = 1;
-    return st;
-fail:
-    ft_swift_stream_close(st);
-    return NULL;
-}
-
-int ft_swift_stream_fd(const ft_swift_stream *st) { return st->fds[0]; }
-
-int ft_swift_stream_finish(ft_swift_stream *st, ft_error *err)
-{
-    if (st->started) {
-        pthread_join(st->tid, NULL);
-        st->started = 0;
-    }
-    if (st->rc < 0) {
-        if (err)
-            *err = st->err;
-        return -1;
-    }
-    return 0;
-}
-
-void ft_swift_stream_close(ft_swift_stream *st)
-{
-    if (!st)
+    ft_swift *s = handle;
+    long long expires;
+    int pos = 0;
+    if (sscanf(session, "%lld %n", &expires, &pos) != 1 || pos == 0)
         return;
-    if (st->fds[0] >= 0)
-        close(st->fds[0]); /* a fetcher still sending stops */
-    if (st->started)
-        pthread_join(st->tid, NULL);
-    if (st->fds[1] >= 0)
-        close(st->fds[1]);
-    ft_swift_conn_free(st->c);
-    EVP_MD_CTX_free(st->md5);
-    free(st->url);
-    free(st->what);
-    free(st->container);
-    free(st->object);
-    free(st);
+    const char *url = session + pos, *sp = strchr(url, ' ');
+    if (!sp || sp == url || !sp[1] || strchr(sp + 1, ' '))
+        return;
+    pthread_mutex_lock(&s->lock);
+    if (s->mode != AUTH_TOKEN && !s->token) {
+        s->storage_url = strndup(url, (size_t)(sp - url));
+        s->token = strdup(sp + 1);
+        if (!s->storage_url || !s->token) {
+            free(s->storage_url);
+            ft_free_secret(s->token);
+            s->storage_url = s->token = NULL;
+        } else {
+            /* As if obtained here: a 401 renews it from the credentials. */
+            s->expires = (time_t)expires;
+            s->gen++;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
 }
+
+static void *store_open(const ft_http_opts *o, ft_error *err)
+{
+    return ft_swift_open(o, err);
+}
+
+static ft_http *store_conn_new(void *handle, void *arg, ft_error *err)
+{
+    ft_swift_conn *c = ft_swift_conn_new(handle, arg, err);
+    return c ? &c->http : NULL;
+}
+
+static void store_conn_free(ft_http *h) { ft_swift_conn_free(h->ud); }
+
+static int store_list(ft_http *h, const char *container, const char *prefix,
+                      char delim, ft_fetch_names *out, ft_error *err)
+{
+    return ft_swift_list(h->ud, container, prefix, delim, out, err);
+}
+
+static int store_check(ft_http *h, ft_error *err)
+{
+    return ft_swift_authenticate(h->ud, err);
+}
+
+static int store_get(ft_http *h, const char *container, const char *object,
+                     const char *url, ft_error *err)
+{
+    ft_swift_conn *c = h->ud;
+    long s = storage_request(c, "GET", container, object, NULL, NULL,
+                             FT_HTTP_BODY_NONE, 0, err);
+    if (s < 0)
+        return -1;
+    if (s != 200 && s != 206) {
+        ft_http_error(&c->http, url, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Our large objects carry their MD5; others' ETag is one, unless they
+ * are large objects too. */
+static void store_want_md5(const ft_http *h, char want[33])
+{
+    const ft_swift_conn *c = h->ud;
+    if (c->h_md5[0])
+        snprintf(want, 33, "%s", c->h_md5);
+    else if (!c->h_slo && !c->h_manifest && strlen(c->http.etag) == 32)
+        memcpy(want, c->http.etag, 33); /* 32 + NUL */
+    else
+        want[0] = '\0';
+}
+
+ft_http_store ft_swift_store = {
+    .scheme = FT_SWIFT_SCHEME,
+    .parse_url = ft_swift_parse_url,
+    .open = store_open,
+    .conn_new = store_conn_new,
+    .conn_free = store_conn_free,
+    .what = what_of,
+    .list = store_list,
+    .check = store_check,
+    .get = store_get,
+    .want_md5 = store_want_md5,
+    .session_get = session_get,
+    .session_set = session_set,
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+};

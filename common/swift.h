@@ -71,7 +71,7 @@ typedef struct ft_swift_stat {
 int ft_swift_head(ft_swift_conn *c, const char *container, const char *object,
                   ft_swift_stat *st, ft_error *err);
 
-/* Outcome of ft_swift_upload(). */
+/* Outcome of ft_swift_upload() (and ft_s3_upload()). */
 enum { FT_SWIFT_UPLOADED = 0, FT_SWIFT_SKIPPED = 1 };
 
 /* Uploads the regular file at path as container/object, verified, unless
@@ -90,63 +90,25 @@ int ft_swift_upload(ft_swift_conn *c, const char *path, const char *container,
  * order.  With delim (e.g. '/'), names that go on past the next delim
  * after the prefix are rolled up into one entry ending with it: the
  * entries of one "directory" level.  out is freed with
- * ft_swift_names_free() (also on error, when it is left empty). */
-typedef struct ft_swift_names {
-    char **v;
-    size_t n;
-} ft_swift_names;
+ * ft_fetch_names_free() (also on error, when it is left empty). */
 int ft_swift_list(ft_swift_conn *c, const char *container, const char *prefix,
-                  char delim, ft_swift_names *out, ft_error *err);
-void ft_swift_names_free(ft_swift_names *n);
+                  char delim, ft_fetch_names *out, ft_error *err);
 
 /* ---- reading, for ft-fetch (the readers' back end, see fetch.h) ----
- * These use one handle per process, opened on first use with the
- * credentials of the environment and the options given to
- * ft_swift_shared_options() (default: ft_swift_opts_init()). */
+ * Swift as an ft_http_store (http.h).  An object read is verified against
+ * its ETag, or the X-Object-Meta-Ft-Md5 of our large objects.  The session is the handle's token,
+ * "EXPIRES STORAGE_URL TOKEN", so that another process need not
+ * authenticate again: there is none before the first authentication, or
+ * with OS_AUTH_TOKEN (which every process sees anyway); one set is used
+ * until it expires or is refused with 401, then renewed from the
+ * credentials as usual. */
 #define FT_SWIFT_SCHEME "swift://"
-
-/* Options for the shared handle; call before any other function below.
- * Retry notes reach o->on_retry (with a NULL argument) naming the
- * swift:// address. */
-void ft_swift_shared_options(const ft_swift_opts *o);
+extern ft_http_store ft_swift_store;
 
 /* Splits "swift://CONTAINER/OBJECT" (the object may be "" or a prefix);
  * caller frees both. */
 int ft_swift_parse_url(const char *url, char **container, char **object,
                        ft_error *err);
-/* The objects under "swift://CONTAINER/PREFIX" (the object part is a
- * plain name prefix) as swift:// addresses in name order; none is an
- * error. */
-int ft_swift_list_url(const char *url, ft_swift_names *out, ft_error *err);
-/* The same with a delimiter (see ft_swift_list): one level, the entries
- * that continue past it as addresses ending in delim; none is not an
- * error. */
-int ft_swift_list_url_delim(const char *url, char delim, ft_swift_names *out,
-                            ft_error *err);
-
-/* The shared handle's token, to hand to another process so that it need
- * not authenticate again: writes "EXPIRES STORAGE_URL TOKEN" into buf and
- * returns 1, or 0 when there is none (not yet authenticated, or the token
- * came from OS_AUTH_TOKEN, which every process sees anyway).  The text is
- * a secret: never print it. */
-int ft_swift_session_get(char *buf, size_t cap);
-/* Seeds the shared handle with such a session (ignored when malformed,
- * or with OS_AUTH_TOKEN).  It is used until it expires or is refused
- * with 401, then renewed from the credentials as usual. */
-void ft_swift_session_set(const char *session);
-
-/* An object streamed as it arrives: a thread GETs it (resuming with a
- * Range after a retryable failure) and writes it into a socket whose
- * reading end is ft_swift_stream_fd().  At end of data there, call
- * ft_swift_stream_finish(): 0 when the whole object arrived and hashes to
- * its MD5 (the ETag, or X-Object-Meta-Ft-Md5 of our large objects), -1
- * with err otherwise.  ft_swift_stream_close() stops a read in progress
- * and frees (NULL accepted). */
-typedef struct ft_swift_stream ft_swift_stream;
-ft_swift_stream *ft_swift_stream_open(const char *url, ft_error *err);
-int ft_swift_stream_fd(const ft_swift_stream *st);
-int ft_swift_stream_finish(ft_swift_stream *st, ft_error *err);
-void ft_swift_stream_close(ft_swift_stream *st);
 
 /* The largest number of segments one manifest may list (Swift's default
  * max_manifest_segments). */

@@ -16,12 +16,7 @@ unset ST_AUTH ST_USER ST_KEY OS_AUTH_URL OS_USERNAME OS_USER_ID OS_PASSWORD \
   OS_REGION_NAME OS_INTERFACE OS_CACERT OS_IDENTITY_API_VERSION
 
 # ---- data: an hour of FT4 in 5-minute files --------------------------
-telescope-gen --packets 6000 --seed 5 -w cap.pcap || exit 1
-mkdir hour || exit 1
-ft-aggregate --quiet -r cap.pcap -w 'hour/demo_%s.ft4.avro' || exit 1
-first=hour/demo_1612130100.ft4.avro
-[ -f "$first" ] || { echo "no $first"; ls hour; exit 1; }
-nfiles=$(ls hour | wc -l)
+swift_test_hour
 
 test_expect_success '--help prints usage to stdout' '
   ft-upload --help >out && test_grep "^Usage: ft-upload" out
@@ -138,20 +133,8 @@ test_expect_success 'TLS is verified: a plain-HTTP server spoken to over https f
 '
 
 # ---- against a real Swift ---------------------------------------------
-if ! swift_available; then
-  test_count=$((test_count + 1))
-  echo "ok $test_count # SKIP python3-swift or memcached not installed (make deps)"
-  test_done
-  exit
-fi
 SW=$TRASH/sw
-trap 'swift_stop "$SW"; cd /; rm -rf "$TRASH"' EXIT
-trap 'exit 1' INT TERM
-if ! swift_start "$SW" 2>swift-start.err; then
-  cat swift-start.err
-  echo "not ok - swift did not start"
-  exit 1
-fi
+swift_test_start "$SW"
 relay=$FT_TOP/tests/swift/relay.py
 keystone=$FT_TOP/tests/swift/fake_keystone.py
 token() {

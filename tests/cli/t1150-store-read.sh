@@ -54,20 +54,8 @@ test_expect_success 'a dataset root with another scheme is refused' '
 '
 
 # ---- against a real Swift ------------------------------------------------
-if ! swift_available; then
-  test_count=$((test_count + 1))
-  echo "ok $test_count # SKIP python3-swift or memcached not installed (make deps)"
-  test_done
-  exit
-fi
 SW=$TRASH/sw
-trap 'swift_stop "$SW"; cd /; rm -rf "$TRASH"' EXIT
-trap 'exit 1' INT TERM
-if ! swift_start "$SW" 2>swift-start.err; then
-  cat swift-start.err
-  echo "not ok - swift did not start"
-  exit 1
-fi
+swift_test_start "$SW"
 token() {
   curl -s -D - -o /dev/null -H "X-Auth-User: $ST_USER" -H "X-Auth-Key: $ST_KEY" "$ST_AUTH" |
     tr -d '\r' | sed -n 's/^[Xx]-[Aa]uth-[Tt]oken: //p'
@@ -139,10 +127,7 @@ while True:
 EOF
 
 # ---- data ------------------------------------------------------------------
-telescope-gen --packets 6000 --seed 5 -w cap.pcap &&
-mkdir hour && ft-aggregate --quiet -r cap.pcap -w 'hour/demo_%s.ft4.avro' ||
-  { echo "Bail out! no test data"; exit 1; }
-first=hour/demo_1612130100.ft4.avro
+swift_test_hour
 ft-cat -F avro --codec null -w all-null.avro hour/* &&
 ft-cat -F avro --codec snappy -w one-snappy.avro $first &&
 ft-cat -F avro --codec deflate -w one-deflate.avro $first &&

@@ -15,12 +15,7 @@ unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_REGION \
   ST_AUTH ST_USER ST_KEY OS_AUTH_URL OS_STORAGE_URL OS_AUTH_TOKEN
 
 # ---- data: an hour of FT4 in 5-minute files --------------------------
-telescope-gen --packets 6000 --seed 5 -w cap.pcap || exit 1
-mkdir hour || exit 1
-ft-aggregate --quiet -r cap.pcap -w 'hour/demo_%s.ft4.avro' || exit 1
-first=hour/demo_1612130100.ft4.avro
-[ -f "$first" ] || { echo "no $first"; ls hour; exit 1; }
-nfiles=$(ls hour | wc -l)
+swift_test_hour
 
 # ---- options (no store needed: --dry-run) -------------------------------
 test_expect_success '-c s3://BUCKET: names are s3:// addresses' '

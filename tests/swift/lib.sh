@@ -38,6 +38,10 @@
 #                                 when Swift is not installed, else starts
 #                                 it in DIR, stopped when the script exits;
 #                                 a failure to start fails the script
+#   swift_test_hour               for tests/cli scripts: an hour of FT4 in
+#                                 5-minute files in ./hour (telescope-gen
+#                                 --seed 5), the first in $first, how many
+#                                 in $nfiles; a failure ends the script
 #   swift_stop DIR                stops exactly the processes started
 #                                 through this file (by the pids it
 #                                 recorded, checked against their command
@@ -348,6 +352,15 @@ swift_test_start() { # DIR
     echo "not ok - swift did not start"
     exit 1
   fi
+}
+
+swift_test_hour() {
+  telescope-gen --packets 6000 --seed 5 -w cap.pcap &&
+    mkdir hour && ft-aggregate --quiet -r cap.pcap -w 'hour/demo_%s.ft4.avro' ||
+    { echo "Bail out! no test data"; exit 1; }
+  first=hour/demo_1612130100.ft4.avro
+  [ -f "$first" ] || { echo "Bail out! no $first"; ls hour; exit 1; }
+  nfiles=$(ls hour | wc -l)
 }
 
 swift_start() { # DIR
