@@ -70,12 +70,15 @@ struct ft_avro_container {
     struct libdeflate_decompressor *dd;
     /*
      * Blocks are read, checked and decompressed one ahead by a worker
-     * thread when a second CPU is there, from the second block on, so a
-     * one-block file never starts a thread.  Decompression is about a
-     * third of reading a deflate file (bench/questions.sh), so the reader
-     * then waits mostly on the decoder.  The worker alone touches src, dd
-     * and read_no once started; the two slots pass between it and the
-     * caller under lock.
+     * thread when a second CPU is there and the source is a regular file,
+     * from the second block on, so a one-block file never starts a thread.
+     * Decompression is about a third of reading a deflate file
+     * (bench/questions.sh), so the reader then waits mostly on the
+     * decoder.  Only regular files: a worker waiting on a pipe could not
+     * be stopped when the caller stops early (pthread_cancel needs
+     * libgcc_s loaded at that moment, which fails when memory is short).
+     * The worker alone touches src, dd and read_no once started; the two
+     * slots pass between it and the caller under lock.
      */
     blk slot[2];
     int cur;              /* slot handed out (B_HELD), or -1 */
@@ -467,9 +470,6 @@ static int read_block(ft_avro_container *r, blk *b, ft_error *err)
 static void *worker_main(void *arg)
 {
     ft_avro_container *r = arg;
-    /* Cancellation only inside read_block, where it can only hit a read
-     * (close() cancels a worker blocked on a pipe nobody will finish). */
-    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
     pthread_mutex_lock(&r->lock);
     for (;;) {
         blk *b = &r->slot[r->worker_fill];
@@ -478,9 +478,7 @@ static void *worker_main(void *arg)
         if (r->stop)
             break;
         pthread_mutex_unlock(&r->lock);
-        pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
         int rc = read_block(r, b, &b->err);
-        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
         pthread_mutex_lock(&r->lock);
         b->rc = rc;
         b->state = B_READY;
@@ -500,7 +498,7 @@ static int start_worker(ft_avro_container *r)
     static long ncpu;
     if (!ncpu)
         ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    if (ncpu < 2)
+    if (ncpu < 2 || !ft_source_is_file(r->src))
         return -1;
     if (pthread_mutex_init(&r->lock, NULL) != 0)
         return -1;
@@ -539,7 +537,7 @@ static void stop_worker(ft_avro_container *r)
     r->stop = 1;
     pthread_cond_signal(&r->to_worker);
     pthread_mutex_unlock(&r->lock);
-    pthread_cancel(r->tid);
+    /* At most the block being read is finished: reads of a file return. */
     pthread_join(r->tid, NULL);
     pthread_cond_destroy(&r->to_reader);
     pthread_cond_destroy(&r->to_worker);

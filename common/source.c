@@ -17,6 +17,7 @@ struct ft_source {
     char *name;
     int fd;
     int own_fd;
+    int regular;    /* fd is a regular file */
     int gzip;
     int eof;        /* no more raw bytes from fd */
     z_stream z;
@@ -141,6 +142,8 @@ ft_source *ft_source_open(const char *path, ft_error *err)
             goto fail;
         }
     }
+    struct stat st;
+    s->regular = !s->fetch && fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
     /* Detect gzip from the first two raw bytes. */
     while (s->len < 2 && !s->eof) {
         ssize_t r = read_fd(s, s->buf + s->len, BUFSZ - s->len, err);
@@ -234,6 +237,7 @@ ssize_t ft_source_peek(ft_source *s, void *buf, size_t n, ft_error *err)
 const char *ft_source_name(const ft_source *s) { return s->name; }
 uint64_t ft_source_offset(const ft_source *s) { return s->offset; }
 int ft_source_is_gzip(const ft_source *s) { return s->gzip; }
+int ft_source_is_file(const ft_source *s) { return s->regular; }
 
 void ft_source_close(ft_source *s)
 {

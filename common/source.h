@@ -42,6 +42,10 @@ const char *ft_source_name(const ft_source *s);
 /* Bytes consumed so far (of the decompressed data). */
 uint64_t ft_source_offset(const ft_source *s);
 int ft_source_is_gzip(const ft_source *s);
+/* 1 when the data comes from a regular file (also as stdin), whose reads
+ * never wait on another process: a reader may then read ahead on a
+ * second thread and still stop at once. */
+int ft_source_is_file(const ft_source *s);
 
 void ft_source_close(ft_source *s);
 

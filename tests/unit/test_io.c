@@ -10,8 +10,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "avro_reader.h"
+#include "avro_writer.h"
 #include "sink.h"
 #include "source.h"
+#include "../recgen.h"
 
 static char dir[] = "/tmp/ft-test-io.XXXXXX";
 
@@ -206,6 +209,61 @@ static void test_sink_full_disk(void **state)
     assert_string_equal(e.msg, "(stdout): No space left on device");
 }
 
+/* The read-ahead worker (avro_container.c) hands every block over once,
+ * in order: read a many-block file again and again (it starts a worker
+ * each time), comparing each record.  The worker once raced ahead at its
+ * start and overwrote the third block before the reader got it. */
+static void test_avro_read_ahead(void **state)
+{
+    (void)state;
+    char path[256];
+    snprintf(path, sizeof path, "%s/ahead.avro", dir);
+    enum { N = 3000 };
+    ft4_record *recs = calloc(N, sizeof *recs);
+    assert_non_null(recs);
+    recgen g;
+    recgen_init(&g, 7);
+    ft_error err;
+    ft_sink *out = ft_sink_open(path, 0, &err);
+    assert_non_null(out);
+    ft_avro_opts o = FT_AVRO_OPTS_DEFAULT;
+    o.block_bytes = 4096; /* ~60 blocks */
+    ft_avro_writer *w = ft_avro_writer_open(out, &o, &err);
+    assert_non_null(w);
+    for (int i = 0; i < N; i++) {
+        recgen_next(&g, &recs[i]);
+        recs[i].time = i; /* each record tells its place */
+        assert_int_equal(ft_avro_writer_put(w, &recs[i], &err), 0);
+    }
+    assert_int_equal(ft_avro_writer_close(w, &err), 0);
+    assert_int_equal(ft_sink_commit(out, &err), 0);
+    ft4_record *r = malloc(sizeof *r);
+    assert_non_null(r);
+    for (int round = 0; round < 1000; round++) {
+        ft_source *src = ft_source_open(path, &err);
+        assert_non_null(src);
+        ft_avro_reader *rd = ft_avro_reader_open(src, &err);
+        assert_non_null(rd);
+        int n = 0, rc;
+        while ((rc = ft_avro_reader_next(rd, r, &err)) == 1) {
+            assert_true(n < N);
+            assert_int_equal(r->time, n);
+            assert_int_equal(r->src_ip, recs[n].src_ip);
+            assert_int_equal(r->packet_cnt, recs[n].packet_cnt);
+            n++;
+            /* Now and then the reader is slower than the worker. */
+            if ((n + round) % 997 == 0)
+                usleep(200);
+        }
+        assert_int_equal(rc, 0);
+        assert_int_equal(n, N);
+        ft_avro_reader_close(rd);
+        ft_source_close(src);
+    }
+    free(r);
+    free(recs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -214,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_sink_atomic),
         cmocka_unit_test(test_sink_full_disk),
+        cmocka_unit_test(test_avro_read_ahead),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
