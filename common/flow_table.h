@@ -12,8 +12,9 @@
  * every distinct IP total length, TTL, source port and TCP flag byte.
  *
  * Memory.  The hash table (open addressing, linear probing, at most 3/4
- * full, doubling; arrays of 4 MiB and more are mmap'd and asked for huge
- * pages) stores 32-byte flow slots in place.  A flow whose packets so far
+ * full, doubling; arrays of 4 MiB and more are mmap'd, asked for huge
+ * pages and faulted in by the allocating thread) stores 32-byte flow
+ * slots in place.  A flow whose packets so far
  * all had the same size, TTL, source port, flag byte and destination
  * address, and that has < 65535 packets, lives entirely in its slot.
  * Otherwise it gets a 64-byte extension (one cache line, from 256-entry
