@@ -63,11 +63,10 @@ struct ft_agg {
     atomic_int failed_flag; /* = failed, for a lock-free check per packet */
     ft_error werr;
     size_t emitting;        /* memory of the queued jobs and the spare */
-    /* The next interval's table, made by the writer (for room for
-     * spare_flows flows, as interval_for makes it) so that the reading
+    /* The next interval's table, made by the writer (room for as many
+     * flows as the interval it has just written) so that the reading
      * thread does not wait while the kernel faults in its pages. */
     ft_flow_table *spare;
-    size_t spare_flows;
 
     open_interval open[MAX_OPEN]; /* sorted by start */
     int nopen;
@@ -166,24 +165,21 @@ static ft_flow_table *new_table(const ft_agg *a, size_t flows, ft_error *err)
     return t;
 }
 
-/* The writer's spare table if it is the one new_table(a, a->last_flows)
- * would make (the same size, so the same memory figures), else NULL. */
+/* The writer's spare table, or NULL.  It was sized after the interval
+ * the writer had just written, one before the last closed one: the
+ * caller reserves room for last_flows in it (nothing to do when, as
+ * usual, consecutive intervals are about as big). */
 static ft_flow_table *take_spare(ft_agg *a)
 {
     if (!a->threaded)
         return NULL;
     pthread_mutex_lock(&a->mu);
-    ft_flow_table *t = a->spare, *drop = NULL;
+    ft_flow_table *t = a->spare;
     if (t) {
         a->emitting -= ft_flow_table_memory(t);
         a->spare = NULL;
-        if (a->spare_flows != a->last_flows) {
-            drop = t;
-            t = NULL;
-        }
     }
     pthread_mutex_unlock(&a->mu);
-    ft_flow_table_free(drop);
     return t;
 }
 
@@ -209,7 +205,6 @@ static void *writer_main(void *arg)
         pthread_mutex_lock(&a->mu);
         if (spare && !a->spare) {
             a->spare = spare;
-            a->spare_flows = j.nflows;
             a->emitting += ft_flow_table_memory(spare);
             spare = NULL;
         }
@@ -470,6 +465,10 @@ static ft_flow_table *interval_for(ft_agg *a, int64_t start, ft_error *err)
         i--;
     }
     ft_flow_table *t = take_spare(a);
+    if (t && a->last_flows && ft_flow_table_reserve(t, a->last_flows, err) < 0) {
+        ft_flow_table_free(t);
+        return NULL;
+    }
     if (!t)
         t = new_table(a, a->last_flows, err);
     if (!t)
