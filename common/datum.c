@@ -7,8 +7,9 @@
  * bytes remain; other plans use the step interpreter. */
 #include "datum.h"
 
-#include <avro.h>
 #include <string.h>
+
+#include "avro_schema.h"
 
 /* Zigzag varint at p; returns the byte after it.  Inline: ft4_encode
  * writes 30-odd of these per record.  (A branch-free form that spreads
@@ -163,7 +164,7 @@ static int skip_bytes(const uint8_t *buf, size_t len, size_t *pos,
 }
 
 /* Skips one value of an arbitrary writer type (a field we do not use). */
-static int skip_value(avro_schema_t s, const uint8_t *buf, size_t len,
+static int skip_value(const ft_avro_type *s, const uint8_t *buf, size_t len,
                       size_t *pos, const char **why, int depth)
 {
     int64_t v;
@@ -171,55 +172,44 @@ static int skip_value(avro_schema_t s, const uint8_t *buf, size_t len,
         *why = "schema nested too deeply";
         return -1;
     }
-    switch (avro_typeof(s)) {
-    case AVRO_LINK: /* a reference to a named type defined earlier */
-        return skip_value(avro_schema_link_target(s), buf, len, pos, why,
-                          depth + 1);
-    case AVRO_NULL:
+    switch (s->kind) {
+    case FT_AVRO_NULL:
         return 0;
-    case AVRO_BOOLEAN:
+    case FT_AVRO_BOOLEAN:
         return skip_bytes(buf, len, pos, 1, why);
-    case AVRO_INT32:
-    case AVRO_INT64:
-    case AVRO_ENUM:
+    case FT_AVRO_INT:
+    case FT_AVRO_LONG:
+    case FT_AVRO_ENUM:
         GETL(v);
         return 0;
-    case AVRO_FLOAT:
+    case FT_AVRO_FLOAT:
         return skip_bytes(buf, len, pos, 4, why);
-    case AVRO_DOUBLE:
+    case FT_AVRO_DOUBLE:
         return skip_bytes(buf, len, pos, 8, why);
-    case AVRO_STRING:
-    case AVRO_BYTES:
+    case FT_AVRO_STRING:
+    case FT_AVRO_BYTES:
         GETL(v);
         if (v < 0) {
             *why = "negative length";
             return -1;
         }
         return skip_bytes(buf, len, pos, (uint64_t)v, why);
-    case AVRO_FIXED:
-        return skip_bytes(buf, len, pos, (uint64_t)avro_schema_fixed_size(s), why);
-    case AVRO_RECORD: {
-        size_t nf = avro_schema_record_size(s);
-        for (size_t i = 0; i < nf; i++)
-            if (skip_value(avro_schema_record_field_get_by_index(s, (int)i),
-                           buf, len, pos, why, depth + 1) < 0)
+    case FT_AVRO_FIXED:
+        return skip_bytes(buf, len, pos, (uint64_t)s->n, why);
+    case FT_AVRO_RECORD:
+        for (size_t i = 0; i < s->n; i++)
+            if (skip_value(s->sub[i], buf, len, pos, why, depth + 1) < 0)
                 return -1;
         return 0;
-    }
-    case AVRO_UNION: {
+    case FT_AVRO_UNION:
         GETL(v);
-        if (v < 0 || (size_t)v >= avro_schema_union_size(s)) {
+        if (v < 0 || (uint64_t)v >= s->n) {
             *why = "bad union branch";
             return -1;
         }
-        return skip_value(avro_schema_union_branch(s, (int)v), buf, len,
-                          pos, why, depth + 1);
-    }
-    case AVRO_ARRAY:
-    case AVRO_MAP: {
-        avro_schema_t item = avro_typeof(s) == AVRO_ARRAY
-                                 ? avro_schema_array_items(s)
-                                 : avro_schema_map_values(s);
+        return skip_value(s->sub[v], buf, len, pos, why, depth + 1);
+    case FT_AVRO_ARRAY:
+    case FT_AVRO_MAP:
         for (;;) {
             int64_t count;
             GETL(count);
@@ -237,7 +227,8 @@ static int skip_value(avro_schema_t s, const uint8_t *buf, size_t len,
                 continue;
             }
             for (int64_t i = 0; i < count; i++) {
-                if (avro_typeof(s) == AVRO_MAP) {
+                size_t before = *pos;
+                if (s->kind == FT_AVRO_MAP) {
                     GETL(v);
                     if (v < 0 || skip_bytes(buf, len, pos, (uint64_t)v, why) < 0) {
                         if (v < 0)
@@ -245,15 +236,17 @@ static int skip_value(avro_schema_t s, const uint8_t *buf, size_t len,
                         return -1;
                     }
                 }
-                if (skip_value(item, buf, len, pos, why, depth + 1) < 0)
+                if (skip_value(s->sub[0], buf, len, pos, why, depth + 1) < 0)
                     return -1;
+                /* An item of no bytes (null, an empty record): the rest
+                 * of the block is as empty, however large its count. */
+                if (*pos == before)
+                    break;
             }
         }
     }
-    default:
-        *why = "unsupported type";
-        return -1;
-    }
+    *why = "unsupported type";
+    return -1;
 }
 
 static int get_array(const uint8_t *buf, size_t len, size_t *pos,
@@ -506,7 +499,7 @@ int ft4_decode(const ft4_plan *p, const uint8_t *buf, size_t len,
                 return -1;
             break;
         case FT4_OP_SKIP:
-            if (skip_value((avro_schema_t)st->skip_schema, buf, len, pos, why, 0) < 0)
+            if (skip_value(st->skip_schema, buf, len, pos, why, 0) < 0)
                 return -1;
             break;
         }

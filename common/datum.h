@@ -34,7 +34,7 @@ enum ft4_op {
 typedef struct ft4_step {
     uint8_t op;
     int8_t field;       /* ft4 field id for store ops */
-    void *skip_schema;  /* avro_schema_t for FT4_OP_SKIP */
+    void *skip_schema;  /* const ft_avro_type * (avro_schema.h) for FT4_OP_SKIP */
 } ft4_step;
 
 #define FT4_PLAN_MAX_STEPS 256
@@ -47,7 +47,7 @@ typedef struct ft4_plan {
     /* 1 when the steps are the canonical ones (all 28, or the first 26
      * with zero_spoof_masscan): ft4_decode then takes an unrolled path. */
     uint8_t fast;
-    void *schema; /* avro_schema_t owned by the plan, or NULL */
+    void *schema; /* ft_avro_schema * owned by the plan, or NULL */
 } ft4_plan;
 
 /* The plan for our own schema (static, never freed). */

@@ -3,11 +3,12 @@
  * field name and decodes the records of each block. */
 #include "ft3_reader.h"
 
-#include <avro.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "avro_container.h"
+#include "avro_schema.h"
 #include "datum.h"
 
 enum f3 {
@@ -63,28 +64,34 @@ static int f3_lookup(const char *name)
     return -1;
 }
 
+/* A type as avro-c named it in these messages: a named type by its name. */
+static const char *type_name(const ft_avro_type *t)
+{
+    if (!t->name)
+        return ft_avro_kind_name(t->kind);
+    const char *dot = strrchr(t->name, '.');
+    return dot ? dot + 1 : t->name;
+}
+
 static int resolve(ft3_reader *r, const char *json, size_t len, ft_error *err)
 {
-    avro_schema_t s;
-    if (avro_schema_from_json_length(json, len, &s) != 0) {
-        char msg[200];
-        snprintf(msg, sizeof msg, "%s", avro_strerror());
-        for (char *p = msg; *p; p++)
-            if (*p == '\n' || *p == '\r')
-                *p = ' ';
-        return ft_error_set(err, "%s: schema: cannot parse: %s", r->name, msg);
+    ft_avro_schema *schema = ft_avro_schema_parse(json, len, err);
+    if (!schema) {
+        char msg[FT_ERRLEN];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        return ft_error_set(err, "%s: %s", r->name, msg);
     }
+    const ft_avro_type *s = ft_avro_schema_root(schema);
     int rc = -1;
-    if (avro_typeof(s) != AVRO_RECORD) {
+    if (s->kind != FT_AVRO_RECORD) {
         ft_error_set(err, "%s: schema: not FT3: not a record but %s", r->name,
-                     avro_schema_type_name(s));
+                     type_name(s));
         goto done;
     }
-    size_t nf = avro_schema_record_size(s);
     int seen[F3_COUNT] = {0};
     /* Missing fields first: they say more than extra ones (an FT4 file). */
-    for (size_t i = 0; i < nf; i++) {
-        int id = f3_lookup(avro_schema_record_field_name(s, (int)i));
+    for (size_t i = 0; i < s->n; i++) {
+        int id = f3_lookup(s->field[i]);
         if (id >= 0)
             seen[id]++;
     }
@@ -94,22 +101,20 @@ static int resolve(ft3_reader *r, const char *json, size_t len, ft_error *err)
                          r->name, f3[j].name);
             goto done;
         }
-    for (size_t i = 0; i < nf; i++) {
-        const char *name = avro_schema_record_field_name(s, (int)i);
+    for (size_t i = 0; i < s->n; i++) {
+        const char *name = s->field[i];
         int id = f3_lookup(name);
         if (id < 0 || seen[id] > 1) {
             ft_error_set(err, "%s: schema: not FT3: field '%s' %s", r->name,
-                         name ? name : "", id < 0 ? "is not an FT3 field"
-                                                  : "appears twice");
+                         name, id < 0 ? "is not an FT3 field" : "appears twice");
             goto done;
         }
-        avro_schema_t ft = avro_schema_record_field_get_by_index(s, (int)i);
-        avro_type_t t = avro_typeof(ft);
-        int ok = f3[id].is_string ? t == AVRO_STRING || t == AVRO_BYTES
-                                  : t == AVRO_INT32 || t == AVRO_INT64;
+        enum ft_avro_kind t = s->sub[i]->kind;
+        int ok = f3[id].is_string ? t == FT_AVRO_STRING || t == FT_AVRO_BYTES
+                                  : t == FT_AVRO_INT || t == FT_AVRO_LONG;
         if (!ok) {
             ft_error_set(err, "%s: schema: not FT3: field '%s' has type %s, "
-                         "expected %s", r->name, name, avro_schema_type_name(ft),
+                         "expected %s", r->name, name, type_name(s->sub[i]),
                          f3[id].is_string ? "string" : "int or long");
             goto done;
         }
@@ -117,7 +122,7 @@ static int resolve(ft3_reader *r, const char *json, size_t len, ft_error *err)
     }
     rc = 0;
 done:
-    avro_schema_decref(s);
+    ft_avro_schema_free(schema);
     return rc;
 }
 

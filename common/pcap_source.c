@@ -19,6 +19,7 @@ struct ft_pcap_source {
     int dlt;
     char name[256];
     uint64_t file_size;
+    uint64_t packets; /* read from the current file, for messages */
 };
 
 static int open_current(ft_pcap_source *s, const char *path, int *why,
@@ -29,6 +30,7 @@ static int open_current(ft_pcap_source *s, const char *path, int *why,
     snprintf(s->name, sizeof s->name, "%s", strcmp(path, "-") == 0 ? "(stdin)" : path);
     struct stat st;
     s->file_size = 0;
+    s->packets = 0;
     if (strcmp(path, "-") != 0) {
         if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
             return ft_error_set(err, "%s: is a directory", s->name);
@@ -150,6 +152,7 @@ int ft_pcap_source_next(ft_pcap_source *s, ft_raw_packet *p, ft_error *err)
         const u_char *data;
         int rc = pcap_next_ex(s->pc, &h, &data);
         if (rc == 1) {
+            s->packets++;
             p->ts_sec = h->ts.tv_sec;
             p->ts_usec = (uint32_t)h->ts.tv_usec;
             p->caplen = h->caplen;
@@ -175,7 +178,13 @@ int ft_pcap_source_next(ft_pcap_source *s, ft_raw_packet *p, ft_error *err)
             s->pc = NULL;
             continue;
         }
-        return ft_error_set(err, "%s: %s", s->name, pcap_geterr(s->pc));
+        const char *msg = pcap_geterr(s->pc);
+        /* libpcap: "truncated dump file; tried to read 90 captured bytes,
+         * only got 80" - which packet says more. */
+        if (!s->o.iface && strstr(msg, "truncated"))
+            return ft_error_set(err, "%s: packet %llu: truncated", s->name,
+                                (unsigned long long)s->packets + 1);
+        return ft_error_set(err, "%s: %s", s->name, msg);
     }
 }
 

@@ -3,6 +3,10 @@
  * given, "-" = stdin) or from a live interface, through libpcap, with an
  * optional BPF filter as tcpdump takes it.
  *
+ * A file that ends inside a packet (its record header or data) is an
+ * error naming the packet, counted from 1 in that file:
+ *   "x.pcap: packet 5: truncated"
+ *
  * Ownership: ft_pcap_source_open() copies what it keeps; close with
  * ft_pcap_source_close() (NULL accepted).
  */

@@ -16,33 +16,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "ft4.h"
 #include "fuzz_util.h"
 #include "geo_tags.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static uint8_t *gzip(const uint8_t *in, size_t n, size_t *out_len)
-{
-    uLongf cap = compressBound((uLong)n) + 32;
-    uint8_t *out = malloc(cap);
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (!out || deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8,
-                             Z_DEFAULT_STRATEGY) != Z_OK)
-        abort();
-    z.next_in = (Bytef *)(uintptr_t)in;
-    z.avail_in = (uInt)n;
-    z.next_out = out;
-    z.avail_out = (uInt)cap;
-    if (deflate(&z, Z_FINISH) != Z_STREAM_END)
-        abort();
-    *out_len = cap - z.avail_out;
-    deflateEnd(&z);
-    return out;
-}
 
 static int load(ft_geo_tags *g, unsigned what, const char *path, ft_error *err)
 {
@@ -62,14 +41,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *body = data + 1;
     size_t n = size - 1;
     const char *path;
-    if (data[0] & 4) {
-        size_t glen;
-        uint8_t *g = gzip(body, n, &glen);
-        path = fuzz_file_set(&file, g, glen);
-        free(g);
-    } else {
+    if (data[0] & 4)
+        path = fuzz_file_set_gzip(&file, body, n, 0);
+    else
         path = fuzz_file_set(&file, body, n);
-    }
 
     ft_error err;
     ft_geo_tags *g = ft_geo_tags_new(&err);

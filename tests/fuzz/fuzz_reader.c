@@ -15,7 +15,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "fuzz_record.h"
 #include "fuzz_util.h"
@@ -23,49 +22,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* gzip of n bytes into a malloc'ed buffer (*out_len), or NULL. */
-static uint8_t *gzip(const uint8_t *in, size_t n, size_t *out_len)
-{
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return NULL;
-    size_t cap = deflateBound(&z, (uLong)n) + 32;
-    uint8_t *out = malloc(cap);
-    if (!out) {
-        deflateEnd(&z);
-        return NULL;
-    }
-    z.next_in = (Bytef *)(uintptr_t)in;
-    z.avail_in = (uInt)n;
-    z.next_out = out;
-    z.avail_out = (uInt)cap;
-    int rc = deflate(&z, Z_FINISH);
-    *out_len = cap - z.avail_out;
-    deflateEnd(&z);
-    if (rc != Z_STREAM_END) {
-        free(out);
-        return NULL;
-    }
-    return out;
-}
-
 static const char *prepare(fuzz_file *f, const uint8_t *b, size_t n,
                            unsigned flags, unsigned param)
 {
     if (!(flags & 1))
         return fuzz_file_set(f, b, n);
-    size_t glen;
-    uint8_t *g = gzip(b, n, &glen);
-    if (!g)
-        abort();
-    if (flags & 2) {
-        size_t cut = param % 8 + 1;
-        glen = glen > cut ? glen - cut : 0;
-    }
-    const char *path = fuzz_file_set(f, g, glen);
-    free(g);
-    return path;
+    return fuzz_file_set_gzip(f, b, n, (flags & 2) ? param % 8 + 1 : 0);
 }
 
 static int names(const ft_error *err, const char *path)

@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "error.h"
 
@@ -106,6 +107,47 @@ static inline void fuzz_check_error(const ft_error *err, const char *path)
         fprintf(stderr, "bad error message: '%s'\n", err->msg);
         abort();
     }
+}
+
+/* gzip of n bytes into a malloc'ed buffer (*out_len), or NULL. */
+static inline uint8_t *fuzz_gzip(const uint8_t *in, size_t n, size_t *out_len)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return NULL;
+    size_t cap = deflateBound(&z, (uLong)n) + 32;
+    uint8_t *out = malloc(cap);
+    if (!out) {
+        deflateEnd(&z);
+        return NULL;
+    }
+    z.next_in = (Bytef *)(uintptr_t)in;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    int rc = deflate(&z, Z_FINISH);
+    *out_len = cap - z.avail_out;
+    deflateEnd(&z);
+    if (rc != Z_STREAM_END) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* Writes the gzip of n bytes of data to f, without its last `cut` bytes
+ * (0: whole), and returns its path. */
+static inline const char *fuzz_file_set_gzip(fuzz_file *f, const uint8_t *data,
+                                             size_t n, size_t cut)
+{
+    size_t glen;
+    uint8_t *g = fuzz_gzip(data, n, &glen);
+    if (!g)
+        abort();
+    const char *path = fuzz_file_set(f, g, glen > cut ? glen - cut : 0);
+    free(g);
+    return path;
 }
 
 #endif

@@ -159,3 +159,124 @@ p time-date '\005' 2021-02-13; p time-space '\005' '2021-02-13 18:00'
 p time-leap '\005' 2016-12-31T23:59:60Z; p time-max '\005' 253402300799
 p fields '\006' time,src_ip,dst_port,common_pkt_sizes
 p fields-typo '\006' time,src_iq
+
+# ---- fuzz_expr: the text (a NUL byte splits it into two filters)
+e() { printf '%s' "$2" >"$c/fuzz_expr/$1"; }
+e port 'dst_port == 23'
+e tcp-and-ports 'protocol == tcp and dst_port in {22, 23, 2323, 8000..8100}'
+e cidr 'not src_ip in {10.0.0.0/8, 192.168.0.0/16} || dst_net == 44.0.0.0'
+e tags "netacq_country in {\"RU\", 'CN'} && maxmind_continent != \"EU\""
+e arrays 'common_ttls in 200..255 or common_srcports == 0x50'
+e time 'time >= "2021-02-13T18:00Z" and time < 1613242800'
+e nested '!(!(uniq_dst_ips > 100) and (packet_cnt <= -1 or prefix2asn not in {0}))'
+e comment "# scanners
+protocol == udp # dns
+  and dst_port = 53"
+e range-edges 'src_ip in {0.0.0.0..255.255.255.255, 0..4294967295} and packet_cnt < 9223372036854775807'
+e error-column 'dst_port == 1 and dst_port = = 2'
+e error-line "dst_port == 1
+or (protocol =="
+printf 'dst_port == 23\000protocol in {tcp, udp}' >"$c/fuzz_expr/and-two"
+
+# ---- fuzz_ft2: flags byte (1 gzip, 2 give the /8 octet, 4 cut gzip,
+# 8 one record at a time), /8 octet byte
+ft2() { # NAME FLAGS OCTET < python literal
+  $PY tests/tools/ft2-write.py >"$tmp/ft2" && seed ft2 "$1" "$2$3" "$tmp/ft2"
+}
+T=1613239200
+R1="('1.2.3.4', '44.0.0.1', 5000, 23, 6, 64, 2, 40, 3)"
+R2="('9.8.7.6', '44.255.1.2', 8, 0, 1, 250, 0, 84, 1)"
+R3="(16909060, 738197505, 53, 53, 17, 1, 0, 65535, 4294967295)"
+ft2 header '\000' '\000' <<LIT
+{"header": {"major": 0, "minor": 0, "init_time": $T, "interval": 60, "uri": "trace.pcap", "plugins": ["SIXU", "SIXT"]},
+ "intervals": [{"number": 0, "time": $T, "classes": [[$R1], [$R2], [$R3]]},
+               {"number": 1, "time": $((T + 60)), "classes": [[], [], [$R1, $R3]]}]}
+LIT
+ft2 no-header-gz '\001' '\000' <<LIT
+{"intervals": [{"number": 0, "time": $T, "classes": [[$R1, $R1], [], [$R3]]}]}
+LIT
+ft2 sixt '\002' '\054' <<LIT
+{"sixt": True, "intervals": [{"number": 0, "time": $T, "classes": [[$R1], [$R2], [$R3]]}]}
+LIT
+ft2 sixt-no-octet '\000' '\000' <<LIT
+{"sixt": True, "intervals": [{"number": 0, "time": $T, "classes": [[$R1], [], []]}]}
+LIT
+ft2 missing-end '\010' '\000' <<LIT
+{"intervals": [{"number": 0, "time": $T, "end": False, "classes": [[$R1], [$R2], []]},
+               {"number": 1, "time": $((T + 60)), "classes": [[], [$R2], []]}]}
+LIT
+ft2 count-past-end '\000' '\000' <<LIT
+{"intervals": [{"number": 0, "time": $T, "classes": [[$R1], [$R2], [$R3]], "counts": [None, 7, None]}]}
+LIT
+ft2 gz-cut '\005' '\003' <<LIT
+{"intervals": [{"number": 0, "time": $T, "classes": [[$R1], [$R2], [$R3]]}]}
+LIT
+printf 'EDGRFOOT' | seed ft2 not-ft2 '\000\000'
+telescope-gen --packets 300 --seed 7 -w "$tmp/ft.pcap"
+pcap2ft3 -2 "$tmp/ft.pcap" "$tmp/tg.ft2.gz"
+gzip -dc "$tmp/tg.ft2.gz" | seed ft2 telescope '\001\000'
+
+# ---- fuzz_ft3: flags byte (1 = repair syncs and snappy CRCs)
+for codec in null deflate snappy; do
+  pcap2ft3 -c $codec "$tmp/ft.pcap" "$tmp/ft3-$codec.avro"
+  seed ft3 "$codec.avro" '\001' "$tmp/ft3-$codec.avro"
+done
+seed ft3 raw-null.avro '\000' "$tmp/ft3-null.avro"
+seed ft3 ft4-not-ft3.avro '\001' "$tmp/two-null.avro"
+# Fields in another order, int for long, bytes for string.
+$PY - "$tmp/ft3-foreign.avro" <<'PY'
+import sys, json, avro.schema, avro.datafile, avro.io
+f = [("prefix2asn","int"),("time","long"),("dst_ip","long"),("src_ip","long"),("src_port","int"),("dst_port","int"),("protocol","int"),("ttl","int"),("tcp_flags","int"),("ip_len","int"),("tcp_synlen","int"),("tcp_synwinlen","int"),("packet_cnt","long"),("is_spoofed","int"),("is_masscan","int"),("maxmind_continent","bytes"),("maxmind_country","string"),("netacq_continent","string"),("netacq_country","string")]
+sch = avro.schema.parse(json.dumps({"type":"record","name":"ft3","namespace":"x.y","fields":[{"name":n,"type":t} for n,t in f]}))
+w = avro.datafile.DataFileWriter(open(sys.argv[1],"wb"), avro.io.DatumWriter(), sch, codec="deflate")
+r = {n: 1 for n,_ in f}; r.update(maxmind_continent=b"EU", maxmind_country="FR", netacq_continent="EU", netacq_country="FR", src_ip=4294967295, packet_cnt=2**40)
+w.append(r); w.append(dict(r, src_port=65535, is_spoofed=0)); w.close()
+PY
+seed ft3 foreign.avro '\001' "$tmp/ft3-foreign.avro"
+
+# ---- fuzz_partial: flags byte (1 ft-series, 2 gzip, 4 twice; bits 4-5
+# the output format)
+ft-topn -k netacq_country,src_ip --by packets --partial "$tmp/agg.avro" >"$tmp/topn.part"
+ft-topn -k common_ttls,time --partial "$tmp/agg.avro" >"$tmp/topn-arr.part"
+ft-topn -k dst_port --by dst_ips --partial "$tmp/empty.avro" >"$tmp/topn-empty.part"
+ft-series --partial "$tmp/agg.avro" >"$tmp/series.part"
+ft-series --bin 3600 --partial "$tmp/py.avro" >"$tmp/series-bin.part"
+seed partial topn.part '\000' "$tmp/topn.part"
+seed partial topn-arr-json.part '\040' "$tmp/topn-arr.part"
+seed partial topn-twice-all.part '\064' "$tmp/topn-empty.part"
+cat "$tmp/topn.part" "$tmp/topn.part" | seed partial topn-concat-gz '\022'
+cat "$tmp/topn.part" "$tmp/topn-arr.part" | seed partial topn-mismatch '\000'
+seed partial series.part '\001' "$tmp/series.part"
+seed partial series-bin-svg.part '\061' "$tmp/series-bin.part"
+seed partial series-twice-gz.part '\027' "$tmp/series.part"
+cat "$tmp/series.part" "$tmp/series-bin.part" | seed partial series-mismatch '\001'
+head -c 20 "$tmp/series.part" | seed partial truncated '\001'
+
+# fuzz_avro: a foreign schema with every kind of type to skip: named
+# types in namespaces referred to by relative and full name, a recursive
+# record, enum, fixed, map, unions (avro_schema.c parses it, datum.c skips)
+$PY - "$tmp/named.avro" "$tmp/recs.json" <<'PY'
+import sys, json, avro.schema, avro.datafile, avro.io
+base = [json.loads(l) for l in open(sys.argv[2])]
+names = list(base[1].keys())
+def typ(v):
+    return {"type": "array", "items": "long"} if isinstance(v, list) else ("string" if isinstance(v, str) else "long")
+full = dict(base[1]); full.update({"uniq_src_ports": 0, "uniq_tcp_flags": 0, "first_syn_length": 0, "first_tcp_rwin": 0,
+    "common_pktsizes": [], "common_pktsize_freqs": [], "common_tcpflags": [], "common_tcpflag_freqs": [],
+    "maxmind_continent": "??", "maxmind_country": "??"})
+ints = {"dst_port", "protocol", "uniq_dst_ips", "uniq_pkt_sizes", "uniq_ttls", "uniq_src_ports", "uniq_tcp_flags", "first_syn_length", "first_tcp_rwin"}
+fields = [{"name": "pre", "type": {"type": "record", "name": "Node", "namespace": "a.b", "fields": [
+            {"name": "kind", "type": {"type": "enum", "name": "Kind", "symbols": ["X", "Y"]}},
+            {"name": "id", "type": {"type": "fixed", "name": "c.Id", "size": 3}},
+            {"name": "tags", "type": {"type": "map", "values": ["null", "Kind", "c.Id"]}},
+            {"name": "next", "type": ["null", "Node"]}]}}]
+fields += [{"name": k, "type": "int" if k in ints else typ(v)} for k, v in sorted(full.items())]
+fields += [{"name": "post", "type": ["null", "a.b.Node"]}]
+sch = avro.schema.parse(json.dumps({"type": "record", "name": "r", "namespace": "z", "fields": fields}))
+w = avro.datafile.DataFileWriter(open(sys.argv[1], "wb"), avro.io.DatumWriter(), sch, codec="snappy")
+node = {"kind": "Y", "id": b"abc", "tags": {"k": "X", "i": b"xyz", "n": None}, "next": {"kind": "X", "id": b"000", "tags": {}, "next": None}}
+for r in (full, dict(full, src_ip=7)):
+    w.append(dict(r, pre=node, post=node))
+w.close()
+PY
+seed avro foreign-named.avro '\001' "$tmp/named.avro"

@@ -35,7 +35,7 @@ elif command -v clang-14 >/dev/null 2>&1; then cc=clang-14
 else echo "fuzz: clang not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 1
 fi
 cflags="-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -DFT_VERSION=\"fuzz\" -Icommon -fno-omit-frame-pointer -fno-sanitize-recover=all"
-libs="-lpcap -lmaxminddb -ldeflate -lavro -lsnappy -lz -lm -lpthread"
+libs="-lpcap -lmaxminddb -ldeflate -ljansson -lsnappy -lz -lm -lpthread"
 mkdir -p "$out/common" "$out/artifacts" "$out/corpus" || exit 1
 # Known leaks inside third-party libraries (each explained in the file).
 LSAN_OPTIONS="suppressions=$top/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
