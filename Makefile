@@ -22,11 +22,12 @@ SAN_LDFLAGS = -fsanitize=address,undefined
 endif
 
 # Libraries every tool links (the shared codec); heavy ones per tool.
-BASE_LIBS  = -ldeflate -lavro -ljansson -lsnappy -lz -lm -lpthread
+# avro-c serves only as the reference in tests and benchmarks.
+BASE_LIBS  = -ldeflate -ljansson -lsnappy -lz -lm -lpthread
 LIBS_ft-aggregate = -lpcap -lmaxminddb
 LIBS_ft-upload    = -lcurl -lcrypto -ljansson
 LIBS_ft-fetch     = -lcurl -lcrypto -ljansson
-TEST_LIBS  = -lcmocka -lpcap -lmaxminddb $(BASE_LIBS)
+TEST_LIBS  = -lcmocka -lpcap -lmaxminddb -lavro $(BASE_LIBS)
 
 COMMON_SRC = $(wildcard common/*.c)
 COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)

@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "dataset.h"
 #include "expr.h"
@@ -82,6 +83,8 @@ ft_expr *ft_cli_compile_filter(const char *name, const char *text)
     ft_expr *e = ft_expr_parse(text, &where, &err);
     if (e)
         return e;
+    if (strstr(err.msg, "out of memory"))
+        ft_die(FT_EXIT_DATA, "%s: %s", name, err.msg);
     ft_warn("%s: %s", name, err.msg);
     char *caret = ft_expr_caret(text, where);
     if (caret)

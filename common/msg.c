@@ -60,10 +60,16 @@ void ft_die(int status, const char *fmt, ...)
 
 void ft_usage_error(const char *fmt, ...)
 {
+    char buf[1024];
     va_list ap;
     va_start(ap, fmt);
-    vmsg(fmt, ap);
+    vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    /* Memory running out while options are checked is not the user's
+     * mistake: the status and message of any other out-of-memory error. */
+    if (strstr(buf, "out of memory"))
+        ft_die(FT_EXIT_DATA, "%s", buf);
+    ft_warn("%s", buf);
     fprintf(stderr, "Try '%s --help'.\n", prog);
     exit(FT_EXIT_USAGE);
 }

@@ -20,7 +20,8 @@ const char *ft_prog(void);
 void ft_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void ft_die(int status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* "ft-x: MESSAGE" then "Try 'ft-x --help'." and exit 2. */
+/* "ft-x: MESSAGE" then "Try 'ft-x --help'." and exit 2; but a MESSAGE
+ * saying "out of memory" is a plain error (one line, exit 1). */
 _Noreturn void ft_usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 /* Prints "ft-x (fttools) VERSION" to stdout and exits 0. */

@@ -433,7 +433,6 @@ if plain "$FT_BIN/ft-cat" && plain "$FT_BIN/ft-aggregate"; then
   # passes CHECK (shell code: the output is right, the failure was
   # handled), or exits 1 with one line saying memory ran out and leaves
   # no -w file (o.avro) or temporary.
-  usage_oom=
   sweep() {
     check=$1; shift
     n=1
@@ -459,11 +458,7 @@ if plain "$FT_BIN/ft-cat" && plain "$FT_BIN/ft-aggregate"; then
              elif [ -d mout ] && ! { no_temps mout && same_files mref mout; } >/dev/null; then
                why="left a temporary or an incomplete file"
              fi ;;
-          2) # known: an allocation failing while options are parsed
-             # is reported as a usage error (exit 2), see usage_oom below
-             if [ -n "$usage_oom" ] && head -n 1 err | grep -q "out of memory"; then :
-             else why="exit 2 (a usage error)"
-             fi ;;
+          2) why="exit 2 (a usage error)" ;;
           *) why="exit $rc (signal $((rc - 128)))" ;;
         esac
       fi
@@ -547,12 +542,6 @@ EOF
   ft-series -F csv foreign.avro >series.csv &&
   ft-convert --quiet -F csv foreign3.avro >convert.csv &&
   test "$(wc -l <convert.csv)" -gt 1 || exit 1
-  # ft-filter, ft-topn and ft-series exit 2 (usage) when an allocation
-  # fails while they parse their options or compile the filter (the cmd/
-  # files treat every option error as the user's, and add "Try --help"):
-  # tolerated here when the message says "out of memory", until they exit
-  # 1 for it.
-  usage_oom=1
   test_expect_success 'allocation failures: ft-cat, a foreign FT4 schema' '
     sweep "cmp -s o.out six.csv" ft-cat -F csv foreign.avro
   '
