@@ -37,7 +37,16 @@ static int open_current(ft_pcap_source *s, const char *path, int *why,
         if (stat(path, &st) == 0)
             s->file_size = (uint64_t)st.st_size;
     }
-    s->pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+    /* libpcap reads through stdio with the default 4 KiB buffer: a
+     * syscall per 4 KiB.  A 1 MiB buffer took ft-aggregate from 0.24 s to
+     * 0.17 s of wall time on 1 M generated packets (same output). */
+    FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!fp)
+        return ft_error_set(err, "%s: %s", s->name, strerror(errno));
+    setvbuf(fp, NULL, _IOFBF, (size_t)1 << 20);
+    s->pc = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+    if (!s->pc && fp != stdin)
+        fclose(fp);
     if (!s->pc) {
         /* libpcap's messages already name the file for open errors */
         if (strstr(ebuf, path))
