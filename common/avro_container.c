@@ -511,8 +511,14 @@ static void *worker_main(void *arg)
 static int start_worker(ft_avro_container *r)
 {
     static long ncpu;
-    if (!ncpu)
+    if (!ncpu) {
         ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        /* FT_READ_AHEAD=0: one thread per process, for runners that keep
+         * every core busy with processes of their own (ft-shard). */
+        const char *ra = getenv("FT_READ_AHEAD");
+        if (ra && strcmp(ra, "0") == 0)
+            ncpu = 1;
+    }
     if (ncpu < 2 || !ft_source_is_file(r->src))
         return -1;
     if (pthread_mutex_init(&r->lock, NULL) != 0)

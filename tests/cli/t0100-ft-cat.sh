@@ -192,4 +192,16 @@ test_expect_success '-w to a FIFO writes into it and leaves it a FIFO' '
   ft-cat -w out.fifo blk-deflate.avro && wait &&
   test -p out.fifo && ft-cat -F csv fifo.out >got.csv && test_cmp exp.csv got.csv
 '
+if [ "$(nproc)" -ge 2 ]; then
+  # ft-cat stalls on a full pipe while its reader holds blocks read ahead.
+  threads_while_blocked() {
+    mkfifo tb.fifo && { ft-cat -F framed blk-deflate.avro >tb.fifo & } && pid=$! &&
+      exec 4<tb.fifo && sleep 1 && ls /proc/$pid/task | wc -l >threads &&
+      cat <&4 >/dev/null; exec 4<&-; wait $pid; rm -f tb.fifo
+  }
+  test_expect_success 'a file is read ahead on a second thread; FT_READ_AHEAD=0 turns it off' '
+    threads_while_blocked && test "$(cat threads)" = 2 &&
+    FT_READ_AHEAD=0 threads_while_blocked && test "$(cat threads)" = 1
+  '
+fi
 test_done
