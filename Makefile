@@ -109,7 +109,7 @@ bench-codec: deps all $(AUX_BIN)
 	sh bench/run.sh $(BIN) $(BUILD)
 
 bench-upload: deps all $(AUX_BIN)
-	sh bench/upload_bench.sh $(BIN) $(BUILD)
+	sh bench/upload_bench.sh $(BIN)
 
 bench-shard: deps all $(AUX_BIN)
 	sh bench/shard_bench.sh $(BIN) $(BUILD)
