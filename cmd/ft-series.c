@@ -70,9 +70,9 @@ static void usage(void)
 }
 
 typedef struct opts {
-    ft_expr *where; /* -e: count only matching records */
+    ft_cli_counting c; /* -e, --partial, --merge */
     int64_t bin, interval;
-    int have_bin, partial, merge;
+    int have_bin;
     ft_series_out so;
     ft_dataset_spec ds;
     ft_output_opts vo; /* time format, no_header and path */
@@ -115,12 +115,9 @@ static void parse_args(int argc, char **argv, opts *o)
         int rc = ft_dataset_parse_opt(&o->ds, c, optarg, &err);
         if (rc < 0)
             ft_usage_error("%s", err.msg);
-        if (rc > 0)
+        if (rc > 0 || ft_cli_counting_opt(&o->c, c, optarg))
             continue;
         switch (c) {
-        case 'e':
-            ft_cli_add_filter(&o->where, optarg);
-            break;
         case 'b':
             if (ft_parse_int(optarg, 1, INT32_MAX, &o->bin, &err) < 0)
                 ft_usage_error("--bin: %s", err.msg);
@@ -148,8 +145,6 @@ static void parse_args(int argc, char **argv, opts *o)
             if (ft_output_parse_opt(&o->vo, c, optarg, &err) < 0)
                 ft_usage_error("%s", err.msg);
             break;
-        case FT_OPT_PARTIAL: o->partial = 1; break;
-        case FT_OPT_MERGE: o->merge = 1; break;
         case 'h':
             usage();
             exit(ft_close_stdout(FT_EXIT_OK));
@@ -160,16 +155,13 @@ static void parse_args(int argc, char **argv, opts *o)
             exit(FT_EXIT_USAGE);
         }
     }
-    if (o->so.fmt == FT_SERIES_GRAPHITE && !o->so.label && !o->partial)
+    if (o->so.fmt == FT_SERIES_GRAPHITE && !o->so.label && !o->c.partial)
         ft_usage_error("--format graphite needs --label KEY");
     if (o->have_bin && o->bin % o->interval != 0)
         ft_usage_error("--bin %" PRId64 ": not a multiple of the %" PRId64
                        " s interval (see --interval)", o->bin, o->interval);
     o->so.vo = &o->vo;
-    if (o->merge && (o->ds.root || ft_dataset_has_range(&o->ds)))
-        ft_usage_error("--dataset, --from and --to select records: not with --merge");
-    if (o->merge && o->where)
-        ft_usage_error("-e selects records: not with --merge");
+    ft_cli_counting_check(&o->c, &o->ds);
     ft_cli_dataset_setup(&o->ds, argc - optind);
 }
 
@@ -184,7 +176,7 @@ static ft_series *count_inputs(const opts *o, int n, char **paths)
     ft_series *s = ft_series_new(o->have_bin ? o->bin : 0, o->interval, &err);
     if (!s)
         ft_usage_error("%s", err.msg);
-    if (ft_partial_add_records(&o->ds, o->where, n, paths, add_record, s, &err) < 0)
+    if (ft_partial_add_records(&o->ds, o->c.where, n, paths, add_record, s, &err) < 0)
         ft_die(FT_EXIT_DATA, "%s", err.msg);
     return s;
 }
@@ -210,7 +202,7 @@ typedef struct job {
 static int write_out(void *ctx, ft_sink *out, ft_error *err)
 {
     const job *j = ctx;
-    if (j->o->partial)
+    if (j->o->c.partial)
         return ft_series_write_partial(j->s, out, err);
     return ft_series_write(j->s, &j->o->so, out, err);
 }
@@ -224,11 +216,11 @@ int main(int argc, char **argv)
     ft_dataset_spec_init(&o.ds);
     parse_args(argc, argv, &o);
 
-    job j = {&o, o.merge ? merge_inputs(&o, argc - optind, argv + optind)
+    job j = {&o, o.c.merge ? merge_inputs(&o, argc - optind, argv + optind)
                          : count_inputs(&o, argc - optind, argv + optind)};
-    if (ft_partial_write_result(o.vo.path, o.partial, write_out, &j, &err) < 0)
+    if (ft_partial_write_result(o.vo.path, o.c.partial, write_out, &j, &err) < 0)
         ft_die(FT_EXIT_DATA, "%s", err.msg);
     ft_series_free(j.s);
-    ft_expr_free(o.where);
+    ft_expr_free(o.c.where);
     return ft_close_stdout(FT_EXIT_OK);
 }

@@ -68,12 +68,12 @@ static void usage(void)
 }
 
 typedef struct opts {
-    ft_expr *where; /* -e: count only matching records */
+    ft_cli_counting c; /* -e, --partial, --merge */
     int fields[FT4_F_COUNT], nfields;
     int have_by;
     enum ft_topn_by by;
     int64_t top;
-    int no_other, partial, merge;
+    int no_other;
     enum ft_table_format fmt;
     ft_dataset_spec ds;
     ft_output_opts vo; /* only ip/time formats, no_header and path */
@@ -88,12 +88,9 @@ static void parse_args(int argc, char **argv, opts *o)
         int rc = ft_dataset_parse_opt(&o->ds, c, optarg, &err);
         if (rc < 0)
             ft_usage_error("%s", err.msg);
-        if (rc > 0)
+        if (rc > 0 || ft_cli_counting_opt(&o->c, c, optarg))
             continue;
         switch (c) {
-        case 'e':
-            ft_cli_add_filter(&o->where, optarg);
-            break;
         case 'k':
             if (ft4_parse_field_list(optarg, o->fields, &o->nfields, &err) < 0)
                 ft_usage_error("--key: %s", err.msg);
@@ -119,8 +116,6 @@ static void parse_args(int argc, char **argv, opts *o)
                 ft_usage_error("%s", err.msg);
             break;
         case OPT_NO_OTHER: o->no_other = 1; break;
-        case FT_OPT_PARTIAL: o->partial = 1; break;
-        case FT_OPT_MERGE: o->merge = 1; break;
         case OPT_HELP_FIELDS:
             ft_print_fields(stdout);
             exit(ft_close_stdout(FT_EXIT_OK));
@@ -134,14 +129,11 @@ static void parse_args(int argc, char **argv, opts *o)
             exit(FT_EXIT_USAGE);
         }
     }
-    if (!o->merge && o->nfields == 0)
+    if (!o->c.merge && o->nfields == 0)
         ft_usage_error("no key: give -k FIELD[,FIELD...]");
-    if (o->merge && o->nfields == 0 && o->have_by)
+    if (o->c.merge && o->nfields == 0 && o->have_by)
         ft_usage_error("--by with --merge needs -k as well (or neither)");
-    if (o->merge && (o->ds.root || ft_dataset_has_range(&o->ds)))
-        ft_usage_error("--dataset, --from and --to select records: not with --merge");
-    if (o->merge && o->where)
-        ft_usage_error("-e selects records: not with --merge");
+    ft_cli_counting_check(&o->c, &o->ds);
     ft_cli_dataset_setup(&o->ds, argc - optind);
 }
 
@@ -157,7 +149,7 @@ static ft_topn *count_inputs(const opts *o, int n, char **paths)
     ft_topn *t = ft_topn_new(o->fields, o->nfields, o->by, &err);
     if (!t)
         ft_usage_error("--key: %s", err.msg);
-    if (ft_partial_add_records(&o->ds, o->where, n, paths, add_record, t, &err) < 0)
+    if (ft_partial_add_records(&o->ds, o->c.where, n, paths, add_record, t, &err) < 0)
         ft_die(FT_EXIT_DATA, "%s", err.msg);
     return t;
 }
@@ -182,7 +174,7 @@ typedef struct job {
 static int write_out(void *ctx, ft_sink *out, ft_error *err)
 {
     const job *j = ctx;
-    if (j->o->partial)
+    if (j->o->c.partial)
         return ft_topn_write_partial(j->t, out, err);
     ft_table *tab = ft_topn_result(j->t, (size_t)j->o->top, j->o->no_other, j->o->fmt,
                                    j->o->vo.no_header, &j->o->vo, err);
@@ -200,11 +192,11 @@ int main(int argc, char **argv)
     ft_dataset_spec_init(&o.ds);
     parse_args(argc, argv, &o);
 
-    job j = {&o, o.merge ? merge_inputs(&o, argc - optind, argv + optind)
+    job j = {&o, o.c.merge ? merge_inputs(&o, argc - optind, argv + optind)
                          : count_inputs(&o, argc - optind, argv + optind)};
-    if (ft_partial_write_result(o.vo.path, o.partial, write_out, &j, &err) < 0)
+    if (ft_partial_write_result(o.vo.path, o.c.partial, write_out, &j, &err) < 0)
         ft_die(FT_EXIT_DATA, "%s", err.msg);
     ft_topn_free(j.t);
-    ft_expr_free(o.where);
+    ft_expr_free(o.c.where);
     return ft_close_stdout(FT_EXIT_OK);
 }

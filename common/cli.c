@@ -9,6 +9,7 @@
 #include "expr.h"
 #include "ft4.h"
 #include "msg.h"
+#include "partial.h"
 #include "sink.h"
 
 volatile sig_atomic_t ft_stop_requested;
@@ -101,4 +102,22 @@ void ft_cli_add_filter(ft_expr **e, const char *text)
         *e = f;
     else if (ft_expr_and(*e, f, &err) < 0)
         ft_die(FT_EXIT_DATA, "%s", err.msg);
+}
+
+int ft_cli_counting_opt(ft_cli_counting *o, int c, const char *arg)
+{
+    switch (c) {
+    case 'e': ft_cli_add_filter(&o->where, arg); return 1;
+    case FT_OPT_PARTIAL: o->partial = 1; return 1;
+    case FT_OPT_MERGE: o->merge = 1; return 1;
+    default: return 0;
+    }
+}
+
+void ft_cli_counting_check(const ft_cli_counting *o, const ft_dataset_spec *ds)
+{
+    if (o->merge && (ds->root || ft_dataset_has_range(ds)))
+        ft_usage_error("--dataset, --from and --to select records: not with --merge");
+    if (o->merge && o->where)
+        ft_usage_error("-e selects records: not with --merge");
 }

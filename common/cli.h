@@ -35,6 +35,19 @@ struct ft_expr *ft_cli_compile_filter(const char *name, const char *text);
  * text and ANDs it into *e (NULL: none yet). */
 void ft_cli_add_filter(struct ft_expr **e, const char *text);
 
+/* The options every mergeable counting tool (ft-topn, ft-series) shares:
+ * -e EXPR, --partial and --merge (FT_PARTIAL_LONGOPTS, partial.h). */
+typedef struct ft_cli_counting {
+    struct ft_expr *where; /* -e: count only matching records, or NULL */
+    int partial, merge;
+} ft_cli_counting;
+/* Takes option c if it is one of them (returns 1), else returns 0. */
+int ft_cli_counting_opt(ft_cli_counting *o, int c, const char *arg);
+/* After the options: --merge with -e, --dataset, --from or --to is a usage
+ * error (those select records; a partial holds what its run counted). */
+void ft_cli_counting_check(const ft_cli_counting *o,
+                           const struct ft_dataset_spec *ds);
+
 /* Prints every FT4 field with its type and meaning (--help-fields). */
 void ft_print_fields(FILE *fp);
 
