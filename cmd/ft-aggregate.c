@@ -14,6 +14,7 @@
 #include "msg.h"
 #include "output.h"
 #include "parse.h"
+#include "packet_reader.h"
 #include "pcap_source.h"
 
 enum {
@@ -82,19 +83,19 @@ static void usage(void)
            "      --version         print the version\n");
 }
 
-static ft_pcap_source *volatile live_src;
+static ft_packet_reader *volatile live_reader;
 
 /* First SIGINT/SIGTERM: make a blocked capture read return. */
 static void break_capture(void)
 {
-    ft_pcap_source_break(live_src);
+    ft_packet_reader_break(live_reader);
 }
 
-static void print_progress(ft_pcap_source *src, uint64_t packets, int nfiles)
+static void print_progress(ft_packet_reader *pr, uint64_t packets, int nfiles)
 {
     uint64_t done, total;
     int idx;
-    if (ft_pcap_source_progress(src, &done, &total, &idx) == 0 && total)
+    if (ft_packet_reader_progress(pr, &done, &total, &idx) == 0 && total)
         fprintf(stderr, "\r%s: file %d/%d %3d%%, %" PRIu64 " packets ", ft_prog(),
                 idx + 1, nfiles, (int)(done * 100 / total), packets);
     else
@@ -270,19 +271,24 @@ int main(int argc, char **argv)
             ft_usage_error("%s", err.msg);
         ft_die(FT_EXIT_DATA, "%s", err.msg);
     }
-    live_src = src;
+    int progress = !quiet && !po.iface && isatty(STDERR_FILENO);
+    ft_packet_reader *pr = ft_packet_reader_new(src, progress, &err);
+    if (!pr)
+        ft_die(FT_EXIT_DATA, "%s", err.msg);
+    live_reader = pr;
     ft_cli_graceful_stop(break_capture);
 
     ft_agg *agg = ft_agg_new(&ao, &err);
     if (!agg)
         ft_die(FT_EXIT_DATA, "%s", err.msg);
 
-    int progress = !quiet && !po.iface && isatty(STDERR_FILENO);
     time_t last_progress = time(NULL);
     int status = FT_EXIT_OK, rc = 0;
-    ft_raw_packet pkt;
+    const ft_parsed_packet *batch;
+    size_t nbatch;
     uint64_t n = 0;
-    while (!ft_stop_requested && (rc = ft_pcap_source_next(src, &pkt, &err)) != 0) {
+    while (!ft_stop_requested &&
+           (rc = ft_packet_reader_next(pr, &batch, &nbatch, &err)) != 0) {
         if (rc < 0) {
             if (ft_stop_requested) /* the read was interrupted by the signal */
                 rc = 0;
@@ -291,11 +297,12 @@ int main(int argc, char **argv)
         if (rc == 2) { /* live, quiet link: rotate on the wall clock */
             rc = ft_agg_tick(agg, (int64_t)time(NULL), &err);
         } else {
-            rc = ft_agg_packet(agg, &pkt, &err);
-            n++;
-            if (progress && (n & 0xffff) == 0 && time(NULL) != last_progress) {
+            rc = ft_agg_packets(agg, batch, nbatch, &err);
+            uint64_t before = n;
+            n += nbatch;
+            if (progress && n >> 16 != before >> 16 && time(NULL) != last_progress) {
                 last_progress = time(NULL);
-                print_progress(src, n, po.nfiles);
+                print_progress(pr, n, po.nfiles);
             }
         }
         if (rc < 0)
@@ -313,6 +320,8 @@ int main(int argc, char **argv)
         ft_warn("%s", err.msg);
         status = FT_EXIT_DATA;
     }
+    live_reader = NULL;
+    ft_packet_reader_free(pr);
     ft_pcap_source_close(src);
     ft_geo_tags_free(tags);
     if (!quiet)

@@ -77,7 +77,7 @@ struct ft_agg {
     size_t last_flows;      /* flows of the last closed interval */
     ft_flow_table *batch_table;
     int nbatch;
-    ft_packet batch[BATCH + 1]; /* + 1: room for the packet being parsed */
+    ft_packet batch[BATCH];
     ft_agg_stats st;
 };
 
@@ -480,23 +480,16 @@ static ft_flow_table *interval_for(ft_agg *a, int64_t start, ft_error *err)
     return t;
 }
 
-int ft_agg_packet(ft_agg *a, const ft_raw_packet *p, ft_error *err)
+static int agg_one(ft_agg *a, const ft_parsed_packet *p, ft_error *err)
 {
-    /* A write error stops the run at the next packet, as it did when
-     * intervals were written on this thread. */
-    if (atomic_load_explicit(&a->failed_flag, memory_order_relaxed))
-        return writer_error(a, err);
     a->st.packets++;
-    if (p->caplen < p->wirelen)
+    if (p->truncated)
         a->st.truncated++;
-    /* Parsed straight into the batch's next slot, not copied there. */
-    ft_packet *pk = &a->batch[a->nbatch];
-    int status = ft_packet_parse(p->dlt, p->data, p->caplen, pk);
-    if (status == FT_PKT_NOT_IPV4) {
+    if (p->pk.status == FT_PKT_NOT_IPV4) {
         a->st.non_ipv4++;
         return 0;
     }
-    if (status == FT_PKT_MALFORMED) {
+    if (p->pk.status == FT_PKT_MALFORMED) {
         a->st.malformed++;
         return 0;
     }
@@ -522,25 +515,30 @@ int ft_agg_packet(ft_agg *a, const ft_raw_packet *p, ft_error *err)
         }
         return -1;
     }
-    if (pk != &a->batch[a->nbatch]) { /* interval_for flushed the batch */
-        a->batch[a->nbatch] = *pk;
-        pk = &a->batch[a->nbatch];
-    }
     if (t != a->batch_table || a->nbatch == BATCH) {
         /* full, or for another interval: flush the batch so far first */
-        if (a->nbatch) {
-            ft_packet keep = *pk;
-            if (flush_batch(a, err) < 0)
-                return -1;
-            a->batch[0] = keep;
-        }
+        if (flush_batch(a, err) < 0)
+            return -1;
         a->batch_table = t;
     }
-    a->nbatch++;
+    a->batch[a->nbatch++] = p->pk;
     a->st.aggregated++;
     if ((a->st.aggregated & 0xfff) == 0 && check_memory(a, err) < 0)
         return -1;
     return close_due(a, a->newest, err);
+}
+
+int ft_agg_packets(ft_agg *a, const ft_parsed_packet *p, size_t n,
+                   ft_error *err)
+{
+    /* A write error stops the run at the next batch, as it did when
+     * intervals were written on this thread. */
+    if (atomic_load_explicit(&a->failed_flag, memory_order_relaxed))
+        return writer_error(a, err);
+    for (size_t i = 0; i < n; i++)
+        if (agg_one(a, &p[i], err) < 0)
+            return -1;
+    return 0;
 }
 
 int ft_agg_tick(ft_agg *a, int64_t now, ft_error *err)

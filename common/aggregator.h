@@ -20,7 +20,7 @@
  * its own: a closed interval is handed over and written while the next
  * one aggregates, in the order closed, with the same bytes and files as
  * when written at once (which is what happens when no thread can be
- * started).  A write error is returned by the next call (ft_agg_packet,
+ * started).  A write error is returned by the next call (ft_agg_packets,
  * ft_agg_tick, ft_agg_finish) and nothing more is written.  Having
  * written an interval, the thread also makes the table for a coming one
  * (the kernel's page faults had been up to 15% of the reading thread's
@@ -53,7 +53,7 @@
 #include "error.h"
 #include "flow_table.h"
 #include "output.h"
-#include "pcap_source.h"
+#include "packet_reader.h"
 
 typedef struct ft_agg_opts {
     int interval;         /* seconds, > 0 */
@@ -85,7 +85,10 @@ typedef struct ft_agg_stats {
 typedef struct ft_agg ft_agg;
 
 ft_agg *ft_agg_new(const ft_agg_opts *o, ft_error *err);
-int ft_agg_packet(ft_agg *a, const ft_raw_packet *p, ft_error *err);
+/* Counts n parsed packets (packet_reader.h) into their intervals, closing
+ * those whose reorder window has passed. */
+int ft_agg_packets(ft_agg *a, const ft_parsed_packet *p, size_t n,
+                   ft_error *err);
 /* Closes intervals as if a packet with timestamp now had been seen
  * (live capture on a quiet link). */
 int ft_agg_tick(ft_agg *a, int64_t now, ft_error *err);

@@ -206,6 +206,20 @@ void ft_pcap_source_break(ft_pcap_source *s)
 const char *ft_pcap_source_name(const ft_pcap_source *s) { return s->name; }
 int ft_pcap_source_is_live(const ft_pcap_source *s) { return s->o.iface != NULL; }
 
+int ft_pcap_source_regular_files(const ft_pcap_source *s)
+{
+    if (s->o.iface)
+        return 0;
+    for (int i = 0; i < s->o.nfiles; i++) {
+        struct stat st;
+        int rc = strcmp(s->o.files[i], "-") == 0 ? fstat(0, &st)
+                                                  : stat(s->o.files[i], &st);
+        if (rc < 0 || !S_ISREG(st.st_mode))
+            return 0;
+    }
+    return 1;
+}
+
 uint64_t ft_pcap_source_dropped(ft_pcap_source *s)
 {
     struct pcap_stat st;

@@ -58,6 +58,9 @@ void ft_pcap_source_break(ft_pcap_source *s);
 /* The file being read or the interface name. */
 const char *ft_pcap_source_name(const ft_pcap_source *s);
 int ft_pcap_source_is_live(const ft_pcap_source *s);
+/* 1 when every input is a regular file (stdin included when it is one):
+ * reads then never wait on a writer or a link. */
+int ft_pcap_source_regular_files(const ft_pcap_source *s);
 /* Live: packets the kernel dropped, or 0. */
 uint64_t ft_pcap_source_dropped(ft_pcap_source *s);
 /* Bytes read so far from the current file and its size (files only;

@@ -186,6 +186,33 @@ test_expect_success 'many intervals: stream and -w files agree, in order, the sa
   ft-cat -F csv $(ls mw/*.avro | sort) >got.csv && test_cmp want.csv got.csv &&
   ft-cat -F csv --no-header --fields time m1.fr | sort -c -n
 '
+# Regular files are read and parsed on a thread of their own (batches of
+# 2048 packets); pipes on the main thread one packet at a time.  Both
+# must give the same bytes, statistics and errors.
+test_expect_success 'files read on a thread and pipes read inline give the same output' '
+  ft-aggregate -r many.pcap --interval 60 2>s1 >t1.fr &&
+  cat many.pcap | ft-aggregate -r - --interval 60 2>s2 >t2.fr &&
+  FT_READ_AHEAD=0 ft-aggregate -r many.pcap --interval 60 2>s3 >t3.fr &&
+  ft-aggregate -r - --interval 60 <many.pcap 2>s4 >t4.fr &&
+  cmp t1.fr t2.fr && cmp t1.fr t3.fr && cmp t1.fr t4.fr &&
+  for s in s1 s2 s3 s4; do sed "s/peak [0-9.]* MiB//" $s >$s.n; done &&
+  test_cmp s1.n s2.n && test_cmp s1.n s3.n && test_cmp s1.n s4.n &&
+  test_grep "40000 packets" s1
+'
+test_expect_success 'a capture cut inside packet 5000: same error on both paths, no output' '
+  off=$($PY -c "import struct, sys
+d = open(sys.argv[1], \"rb\").read()
+o = 24
+for i in range(4999):
+    o += 16 + struct.unpack_from(\"<I\", d, o + 8)[0]
+print(o + 10)" many.pcap) &&
+  head -c $off many.pcap >cut.pcap &&
+  { ft-aggregate --quiet -r many.pcap -r cut.pcap -w out1.fr 2>e1; test $? -eq 1; } &&
+  { cat cut.pcap | ft-aggregate --quiet -r - -w out2.fr 2>e2; test $? -eq 1; } &&
+  test_grep "^ft-aggregate: cut.pcap: packet 5000: truncated\$" e1 &&
+  test_grep "^ft-aggregate: (stdin): packet 5000: truncated\$" e2 &&
+  test $(wc -l <e1) = 1 && test $(wc -l <e2) = 1 && ! ls out1.fr* out2.fr* 2>/dev/null
+'
 test_expect_success 'a write error in a later interval: one line, exit 1, nothing after it' '
   mkdir -p bad && echo x >bad/1612130220 &&
   { ft-aggregate --quiet -r many.pcap --interval 60 --reorder 20 \
