@@ -5,6 +5,7 @@
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -44,6 +45,10 @@ static int open_current(ft_pcap_source *s, const char *path, int *why,
     if (!fp)
         return ft_error_set(err, "%s: %s", s->name, strerror(errno));
     setvbuf(fp, NULL, _IOFBF, (size_t)1 << 20);
+    /* libpcap makes two fread() calls per packet; once the process has a
+     * second thread, stdio would lock the stream for each.  Only the
+     * thread reading the capture uses this stream. */
+    __fsetlocking(fp, FSETLOCKING_BYCALLER);
     s->pc = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
     if (!s->pc && fp != stdin)
         fclose(fp);
