@@ -19,9 +19,10 @@
 # 2048) makes it fail: the message names the harness and the input file
 # (kept in $FUZZ_BUILD/artifacts/) and shows its first bytes in hex.
 # FUZZ_RUNS=N runs each harness for N executions instead (SECONDS is then
-# ignored, pass 0): counts are what a long run is judged by, and a run
-# paused with SIGSTOP (to keep a benchmark's machine idle) still ends
-# with the same count.
+# ignored, pass 0): counts are what a long run is judged by.  libFuzzer's
+# timeout is wall-clock time: a run sharing its cores (e.g. under
+# `chrt -i 0`) needs a larger FUZZ_TIMEOUT, and then a replay of its
+# corpus with the default one.
 # Exit status: 0 all passed, 1 a harness failed or did not build, 2 usage.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
