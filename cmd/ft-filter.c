@@ -345,6 +345,10 @@ int main(int argc, char **argv)
     int records_out = !(count_only || intersect) || !is_stdout(oo.path);
     if (records_out && !(out = ft_output_open(&oo, &err)))
         ft_die(FT_EXIT_DATA, "%s", err.msg);
+    /* Only counting: decode only what the filters read. */
+    if (!records_out && !fail_path)
+        ft_reader_set_fields(in, ft_expr_fields(filter) |
+                                 (rest ? ft_expr_fields(rest) : 0));
     if (fail_path) {
         ft_output_opts fo = oo;
         fo.path = fail_path;

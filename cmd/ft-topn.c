@@ -11,6 +11,7 @@
 #include "output.h"
 #include "parse.h"
 #include "partial.h"
+#include "reader.h"
 #include "table.h"
 #include "topn.h"
 
@@ -149,6 +150,13 @@ static ft_topn *count_inputs(const opts *o, int n, char **paths)
     ft_topn *t = ft_topn_new(o->fields, o->nfields, o->by, &err);
     if (!t)
         ft_usage_error("--key: %s", err.msg);
+    /* ft_topn_add reads the key and the weight only */
+    uint32_t reads = o->by == FT_TOPN_PACKETS   ? FT4_FIELD_BIT(FT4_F_PACKET_CNT)
+                     : o->by == FT_TOPN_DST_IPS ? FT4_FIELD_BIT(FT4_F_UNIQ_DST_IPS)
+                                                : 0;
+    for (int i = 0; i < o->nfields; i++)
+        reads |= FT4_FIELD_BIT(o->fields[i]);
+    ft_cli_counting_fields(&o->c, reads);
     if (ft_partial_add_records(&o->ds, o->c.where, n, paths, add_record, t, &err) < 0)
         ft_die(FT_EXIT_DATA, "%s", err.msg);
     return t;

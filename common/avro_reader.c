@@ -17,6 +17,7 @@ struct ft_avro_reader {
     ft_avro_container *c;
     const char *name;
     ft4_plan plan;
+    uint32_t fields;      /* what ft4_decode_fields stores */
     int64_t count;        /* records in the current block */
     int64_t left;         /* records of it still to decode */
     const uint8_t *data;  /* records of the current block */
@@ -32,6 +33,7 @@ ft_avro_reader *ft_avro_reader_open(ft_source *src, ft_error *err)
         return NULL;
     }
     r->name = ft_source_name(src);
+    r->fields = FT4_FIELDS_ALL;
     r->c = ft_avro_container_open(src, err);
     if (!r->c)
         goto fail;
@@ -45,6 +47,11 @@ ft_avro_reader *ft_avro_reader_open(ft_source *src, ft_error *err)
 fail:
     ft_avro_reader_close(r);
     return NULL;
+}
+
+void ft_avro_reader_set_fields(ft_avro_reader *r, uint32_t fields)
+{
+    r->fields = fields;
 }
 
 void ft_avro_reader_close(ft_avro_reader *r)
@@ -79,7 +86,7 @@ int ft_avro_reader_next(ft_avro_reader *r, ft4_record *rec, ft_error *err)
             return rc;
     }
     const char *why = "corrupt record";
-    if (ft4_decode(&r->plan, r->data, r->len, &r->pos, rec, &why) < 0) {
+    if (ft4_decode_fields(&r->plan, r->fields, r->data, r->len, &r->pos, rec, &why) < 0) {
         r->failed = 1;
         return ft_error_set(err, "%s: block %llu: record %lld: %s", r->name,
                             (unsigned long long)ft_avro_container_block(r->c),

@@ -49,6 +49,10 @@ typedef struct ft_avro_reader ft_avro_reader;
 ft_avro_reader *ft_avro_reader_open(ft_source *src, ft_error *err);
 /* 1 = a record, 0 = clean end of file, -1 = error. */
 int ft_avro_reader_next(ft_avro_reader *r, ft4_record *rec, ft_error *err);
+/* From now on store only these fields (datum.h, ft4_decode_fields; the
+ * default is FT4_FIELDS_ALL): the others read as 0 or empty, and a file is
+ * refused exactly as it is with every field. */
+void ft_avro_reader_set_fields(ft_avro_reader *r, uint32_t fields);
 void ft_avro_reader_close(ft_avro_reader *r);
 
 #endif

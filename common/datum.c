@@ -4,7 +4,8 @@
  * in ft4_decode().  Plans that are the canonical schema (our own files and
  * the usual foreign ones) go through decode_fast(), an unrolled decoder
  * whose varint reader skips the per-byte bounds checks while at least 10
- * bytes remain; other plans use the step interpreter. */
+ * bytes remain, or decode_some() when only some fields are wanted
+ * (ft4_decode_fields); other plans use the step interpreter. */
 #include "datum.h"
 
 #include <string.h>
@@ -249,6 +250,8 @@ static int skip_value(const ft_avro_type *s, const uint8_t *buf, size_t len,
     return -1;
 }
 
+/* Reads one array's blocks into a (when not NULL) or only walks them,
+ * checking the same things either way. */
 static int get_array(const uint8_t *buf, size_t len, size_t *pos,
                      ft4_array *a, const char **why)
 {
@@ -267,10 +270,15 @@ static int get_array(const uint8_t *buf, size_t len, size_t *pos,
             *why = "array longer than 64 entries";
             return -1;
         }
-        for (int64_t i = 0; i < count; i++)
-            GETL(a->v[n++]);
+        for (int64_t i = 0; i < count; i++, n++) {
+            int64_t v;
+            GETL(v);
+            if (a)
+                a->v[n] = v;
+        }
     }
-    a->n = n;
+    if (a)
+        a->n = n;
     return 0;
 }
 
@@ -424,9 +432,12 @@ static int decode_fast(const ft4_plan *pl, const uint8_t *buf, size_t len,
     RDI(r->uniq_tcp_flags);
     RDI(r->first_syn_length);
     RDI(r->first_tcp_rwin);
+    /* unrolled: each array and tag has its own branches to predict */
+#pragma GCC unroll 8
     for (int i = 0; i < FT4_A_COUNT; i++)
         if (!(p = rd_array(p, end, &r->arr[i], why)))
             return -1;
+#pragma GCC unroll 4
     for (int i = 0; i < FT4_T_COUNT; i++)
         if (!(p = rd_tag(p, end, &r->tag[i], why)))
             return -1;
@@ -442,27 +453,220 @@ static int decode_fast(const ft4_plan *pl, const uint8_t *buf, size_t len,
     return 0;
 }
 
-int ft4_decode(const ft4_plan *p, const uint8_t *buf, size_t len,
-               size_t *pos, ft4_record *r, const char **why)
+/* ---- decode projection on the canonical plan -------------------------
+ *
+ * The decoder above is bound by how many instructions it runs per value
+ * (its branches are mostly predicted), so a field not wanted is walked
+ * with as few as possible: no value computed, no bounds check per byte.
+ * (Branch-free walks over a bitmap of varint ends measured slower: each
+ * step waits on the one before.)  Only the usual shape is walked so (see
+ * decode_some); any other record is decoded whole by decode_fast(),
+ * which then also decides whether it is valid and why not, and has its
+ * unwanted fields cleared afterwards. */
+
+#define WANT(f) (m & FT4_FIELD_BIT(f))
+
+/* Leaves every field not in m 0, empty or "". */
+static void clear_fields(ft4_record *r, uint32_t m)
 {
-    if (p->fast)
-        return decode_fast(p, buf, len, pos, r, why);
+    for (uint32_t left = ~m & FT4_FIELDS_ALL; left; left &= left - 1) {
+        const ft4_field *f = &ft4_fields[__builtin_ctz(left)];
+        char *dst = (char *)r + f->offset;
+        switch (f->type) {
+        case FT4_LONG: memset(dst, 0, sizeof(int64_t)); break;
+        case FT4_INT: memset(dst, 0, sizeof(int32_t)); break;
+        case FT4_ARRAY: ((ft4_array *)(void *)dst)->n = 0; break;
+        case FT4_STRING: {
+            ft4_tag *t = (ft4_tag *)(void *)dst;
+            t->len = 0;
+            t->s[0] = '\0';
+            break;
+        }
+        }
+    }
+}
+
+/* The most bytes decode_some steps over without a bounds check: 16
+ * numbers of at most 10 bytes, 8 arrays of one block of at most
+ * WALK_ITEMS items, 4 strings of at most 16 bytes (with the length).  It
+ * starts only with this much left in the buffer, and checks again after
+ * each wanted array (which may be longer). */
+#define WALK_ITEMS 8
+#define WALK_SAFE 1024
+_Static_assert(16 * 10 + FT4_A_COUNT * (1 + WALK_ITEMS * 10 + 1) +
+                   FT4_T_COUNT * 16 <= WALK_SAFE, "WALK_SAFE");
+
+/* The byte after a varint of 2 to 10 bytes at p, or NULL when it is
+ * longer.  Unrolled: a fixed-length field (addresses, times) then
+ * predicts each exit. */
+static inline const uint8_t *skip_long_tail(const uint8_t *p)
+{
+#pragma GCC unroll 9
+    for (int i = 1; i < 10; i++)
+        if (p[i] < 0x80)
+            return p + i + 1;
+    return NULL;
+}
+
+/* One varint of at most 10 bytes (longer: the full decode). */
+#define SKIP_LONG()                                                 \
+    do {                                                            \
+        if (*p < 0x80) {                                            \
+            p++;                                                    \
+        } else if (!(p = skip_long_tail(p))) {                      \
+            goto full;                                              \
+        }                                                           \
+    } while (0)
+/* An int's varint: at most 4 bytes, so within int32 (5: the full decode
+ * checks the range). */
+#define SKIP_INT()                                                  \
+    do {                                                            \
+        if (*p < 0x80)                                              \
+            p++;                                                    \
+        else if (p[1] < 0x80)                                       \
+            p += 2;                                                 \
+        else if (p[2] < 0x80)                                       \
+            p += 3;                                                 \
+        else if (p[3] < 0x80)                                       \
+            p += 4;                                                 \
+        else                                                        \
+            goto full;                                              \
+    } while (0)
+#define W_LONG(f, dst)                                              \
+    do {                                                            \
+        if (WANT(f)) {                                              \
+            int64_t v_;                                             \
+            if (!(p = rd(p, end, &v_, why)))                        \
+                goto full;                                          \
+            (dst) = v_;                                             \
+        } else {                                                    \
+            SKIP_LONG();                                            \
+            (dst) = 0;                                              \
+        }                                                           \
+    } while (0)
+#define W_INT(f, dst)                                               \
+    do {                                                            \
+        if (WANT(f)) {                                              \
+            int64_t v_;                                             \
+            if (!(p = rd(p, end, &v_, why)) || v_ < INT32_MIN ||    \
+                v_ > INT32_MAX)                                     \
+                goto full;                                          \
+            (dst) = (int32_t)v_;                                    \
+        } else {                                                    \
+            SKIP_INT();                                             \
+            (dst) = 0;                                              \
+        }                                                           \
+    } while (0)
+/* Not wanted: one block, a one-byte count of 0..WALK_ITEMS items (even:
+ * zigzag of a count >= 0), the items, then a one-byte 0. */
+#define W_ARRAY(f, a)                                               \
+    do {                                                            \
+        if (WANT(f)) {                                              \
+            if (!(p = rd_array(p, end, (a), why)) ||                \
+                end - p < WALK_SAFE)                                \
+                goto full;                                          \
+            break;                                                  \
+        }                                                           \
+        (a)->n = 0;                                                 \
+        unsigned b_ = *p++;                                         \
+        if (b_ == 0)                                                \
+            break;                                                  \
+        if (b_ > 2 * WALK_ITEMS || (b_ & 1))                        \
+            goto full;                                              \
+        for (unsigned n_ = b_ >> 1; n_ > 0; n_--)                   \
+            SKIP_LONG();                                            \
+        if (*p++ != 0)                                              \
+            goto full;                                              \
+    } while (0)
+/* Not wanted: a one-byte length of 0..15 (even), then the bytes. */
+#define W_TAG(f, t)                                                 \
+    do {                                                            \
+        if (WANT(f)) {                                              \
+            if (!(p = rd_tag(p, end, (t), why)))                    \
+                goto full;                                          \
+            break;                                                  \
+        }                                                           \
+        (t)->len = 0;                                               \
+        (t)->s[0] = '\0';                                           \
+        unsigned b_ = *p;                                           \
+        if (b_ > 2 * FT4_TAG_MAX || (b_ & 1))                       \
+            goto full;                                              \
+        p += 1 + (b_ >> 1);                                         \
+    } while (0)
+
+/* decode_fast for the fields in m; see above. */
+static int decode_some(const ft4_plan *pl, uint32_t m, const uint8_t *buf,
+                       size_t len, size_t *pos, ft4_record *r, const char **why)
+{
+    const uint8_t *p = buf + *pos, *end = buf + len;
+    if (end - p < WALK_SAFE)
+        goto full;
+    W_LONG(FT4_F_TIME, r->time);
+    W_LONG(FT4_F_SRC_IP, r->src_ip);
+    W_LONG(FT4_F_DST_NET, r->dst_net);
+    W_INT(FT4_F_DST_PORT, r->dst_port);
+    W_INT(FT4_F_PROTOCOL, r->protocol);
+    W_LONG(FT4_F_PACKET_CNT, r->packet_cnt);
+    W_INT(FT4_F_UNIQ_DST_IPS, r->uniq_dst_ips);
+    W_INT(FT4_F_UNIQ_PKT_SIZES, r->uniq_pkt_sizes);
+    W_INT(FT4_F_UNIQ_TTLS, r->uniq_ttls);
+    W_INT(FT4_F_UNIQ_SRC_PORTS, r->uniq_src_ports);
+    W_INT(FT4_F_UNIQ_TCP_FLAGS, r->uniq_tcp_flags);
+    W_INT(FT4_F_FIRST_SYN_LENGTH, r->first_syn_length);
+    W_INT(FT4_F_FIRST_TCP_RWIN, r->first_tcp_rwin);
+    /* unrolled: each array and tag has its own branches to predict */
+#pragma GCC unroll 8
+    for (int i = 0; i < FT4_A_COUNT; i++)
+        W_ARRAY(FT4_F_COMMON_PKTSIZES + i, &r->arr[i]);
+#pragma GCC unroll 4
+    for (int i = 0; i < FT4_T_COUNT; i++)
+        W_TAG(FT4_F_MAXMIND_CONTINENT + i, &r->tag[i]);
+    W_LONG(FT4_F_PREFIX2ASN, r->prefix2asn);
+    if (pl->zero_spoof_masscan) {
+        r->spoofed_packet_cnt = 0;
+        r->masscan_packet_cnt = 0;
+    } else {
+        W_LONG(FT4_F_SPOOFED_PACKET_CNT, r->spoofed_packet_cnt);
+        W_LONG(FT4_F_MASSCAN_PACKET_CNT, r->masscan_packet_cnt);
+    }
+    *pos = (size_t)(p - buf);
+    return 0;
+full:
+    if (decode_fast(pl, buf, len, pos, r, why) < 0)
+        return -1;
+    clear_fields(r, m);
+    return 0;
+}
+#undef SKIP_LONG
+#undef SKIP_INT
+#undef W_LONG
+#undef W_INT
+#undef W_ARRAY
+#undef W_TAG
+#undef WANT
+
+/* The step interpreter: any plan (foreign writer schemas).  A field not
+ * in `fields` is read and checked the same way, and stored as 0 or empty. */
+static int decode_steps(const ft4_plan *p, uint32_t fields, const uint8_t *buf,
+                        size_t len, size_t *pos, ft4_record *r, const char **why)
+{
     char *base = (char *)r;
     for (int i = 0; i < p->nsteps; i++) {
         const ft4_step *st = &p->step[i];
         const ft4_field *f = &ft4_fields[st->field < 0 ? 0 : st->field];
+        int keep = st->field >= 0 && (fields & FT4_FIELD_BIT(st->field));
         int64_t v;
         switch (st->op) {
         case FT4_OP_LONG:
             GETL(v);
             if (f->type == FT4_LONG) {
-                *(int64_t *)(base + f->offset) = v;
+                *(int64_t *)(base + f->offset) = keep ? v : 0;
             } else {
                 if (v < INT32_MIN || v > INT32_MAX) {
                     *why = "int field out of range";
                     return -1;
                 }
-                *(int32_t *)(base + f->offset) = (int32_t)v;
+                *(int32_t *)(base + f->offset) = keep ? (int32_t)v : 0;
             }
             break;
         case FT4_OP_INT:
@@ -471,7 +675,7 @@ int ft4_decode(const ft4_plan *p, const uint8_t *buf, size_t len,
                 *why = "int field out of range";
                 return -1;
             }
-            *(int32_t *)(base + f->offset) = (int32_t)v;
+            *(int32_t *)(base + f->offset) = keep ? (int32_t)v : 0;
             break;
         case FT4_OP_STRING: {
             ft4_tag *t = (ft4_tag *)(base + f->offset);
@@ -488,16 +692,21 @@ int ft4_decode(const ft4_plan *p, const uint8_t *buf, size_t len,
                 *why = "string longer than 15 bytes";
                 return -1;
             }
-            memcpy(t->s, buf + *pos, (size_t)v);
-            t->s[v] = '\0';
-            t->len = (uint8_t)v;
+            size_t n = keep ? (size_t)v : 0;
+            memcpy(t->s, buf + *pos, n);
+            t->s[n] = '\0';
+            t->len = (uint8_t)n;
             *pos += (size_t)v;
             break;
         }
-        case FT4_OP_ARRAY:
-            if (get_array(buf, len, pos, (ft4_array *)(base + f->offset), why) < 0)
+        case FT4_OP_ARRAY: {
+            ft4_array *a = (ft4_array *)(base + f->offset);
+            if (!keep)
+                a->n = 0;
+            if (get_array(buf, len, pos, keep ? a : NULL, why) < 0)
                 return -1;
             break;
+        }
         case FT4_OP_SKIP:
             if (skip_value(st->skip_schema, buf, len, pos, why, 0) < 0)
                 return -1;
@@ -509,4 +718,21 @@ int ft4_decode(const ft4_plan *p, const uint8_t *buf, size_t len,
         r->masscan_packet_cnt = 0;
     }
     return 0;
+}
+
+int ft4_decode_fields(const ft4_plan *p, uint32_t fields, const uint8_t *buf,
+                      size_t len, size_t *pos, ft4_record *r, const char **why)
+{
+    fields &= FT4_FIELDS_ALL;
+    if (!p->fast)
+        return decode_steps(p, fields, buf, len, pos, r, why);
+    if (fields == FT4_FIELDS_ALL)
+        return decode_fast(p, buf, len, pos, r, why);
+    return decode_some(p, fields, buf, len, pos, r, why);
+}
+
+int ft4_decode(const ft4_plan *p, const uint8_t *buf, size_t len,
+               size_t *pos, ft4_record *r, const char **why)
+{
+    return ft4_decode_fields(p, FT4_FIELDS_ALL, buf, len, pos, r, why);
 }

@@ -20,6 +20,11 @@
 
 #include "ft4.h"
 
+/* A set of FT4 fields, for decoding only what a query reads: bit f for
+ * field id f (enum ft4_field_id, ft4.h). */
+#define FT4_FIELD_BIT(f) ((uint32_t)1 << (f))
+#define FT4_FIELDS_ALL (FT4_FIELD_BIT(FT4_F_COUNT) - 1)
+
 /* Upper bound of one encoded record with arrays of FT4_ARRAY_READ_MAX. */
 #define FT4_ENCODED_MAX 8192
 
@@ -65,6 +70,16 @@ size_t ft4_encode(const ft4_record *r, uint8_t *buf);
  */
 int ft4_decode(const ft4_plan *p, const uint8_t *buf, size_t len,
                size_t *pos, ft4_record *r, const char **why);
+
+/*
+ * The same, storing only the fields in `fields` (FT4_FIELD_BIT bits); every
+ * other field is left 0, empty or "" (a tag of length 0), never stale.
+ * The fields left out are still walked and checked exactly as
+ * ft4_decode checks them: it fails on exactly the inputs ft4_decode
+ * fails on, with the same *why, and advances *pos as far.
+ */
+int ft4_decode_fields(const ft4_plan *p, uint32_t fields, const uint8_t *buf,
+                      size_t len, size_t *pos, ft4_record *r, const char **why);
 
 /* Zigzag varint helpers, shared with the container code. */
 size_t ft4_put_long(uint8_t *buf, int64_t v);

@@ -930,6 +930,14 @@ int ft_expr_and(ft_expr *a, ft_expr *b, ft_error *err)
     return compile(a, err);
 }
 
+uint32_t ft_expr_fields(const ft_expr *e)
+{
+    uint32_t m = 0;
+    for (int i = 0; i < e->nprog; i++)
+        m |= (uint32_t)1 << e->prog[i].field;
+    return m;
+}
+
 void ft_expr_free(ft_expr *e)
 {
     if (!e)

@@ -45,6 +45,7 @@
 #define FT_EXPR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "ft4.h"
@@ -63,6 +64,12 @@ int ft_expr_and(ft_expr *a, ft_expr *b, ft_error *err);
 
 /* 1 when r matches, else 0. */
 int ft_expr_match(const ft_expr *e, const ft4_record *r);
+
+/* The fields ft_expr_match reads, bit f for field id f (FT4_FIELD_BIT,
+ * datum.h): a reader that decodes only these (reader.h) gives the same
+ * matches.  A test whose answer does not depend on the record (folded
+ * when compiled) reads nothing. */
+uint32_t ft_expr_fields(const ft_expr *e);
 
 /* Text of the filter: "tree: ..." (fully parenthesised, values
  * normalised), then the program, one node a line.  NULL when out of

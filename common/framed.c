@@ -283,6 +283,7 @@ enum { ST_READING, ST_DONE, ST_FAILED };
 struct ft_framed_reader {
     ft_source *src;
     const ft4_plan *plan;
+    uint32_t fields;    /* what ft4_decode_fields stores */
     uint64_t fingerprint;
     uint8_t *buf;       /* current batch payload */
     size_t cap;
@@ -505,6 +506,7 @@ ft_framed_reader *ft_framed_reader_open(ft_source *src, ft_error *err)
     }
     r->src = src;
     r->plan = ft4_plan_canonical();
+    r->fields = FT4_FIELDS_ALL;
     r->fingerprint = ft_framed_schema_fingerprint();
     r->stream = 1;
     if (read_header(r, err) < 0) {
@@ -532,7 +534,7 @@ int ft_framed_reader_next(ft_framed_reader *r, ft4_record *rec, ft_error *err)
         }
     }
     const char *why;
-    if (ft4_decode(r->plan, r->buf, r->len, &r->pos, rec, &why) < 0) {
+    if (ft4_decode_fields(r->plan, r->fields, r->buf, r->len, &r->pos, rec, &why) < 0) {
         unsigned long long i = r->count - r->left + 1;
         r->left = 0;
         return fail(r, err, "batch %llu: record %llu: %s",
@@ -544,6 +546,11 @@ int ft_framed_reader_next(ft_framed_reader *r, ft4_record *rec, ft_error *err)
                     (unsigned long long)r->batch, r->len - r->pos,
                     (unsigned long)r->count);
     return 1;
+}
+
+void ft_framed_reader_set_fields(ft_framed_reader *r, uint32_t fields)
+{
+    r->fields = fields;
 }
 
 void ft_framed_reader_close(ft_framed_reader *r)

@@ -48,6 +48,10 @@ ft_framed_reader *ft_framed_reader_open(ft_source *src, ft_error *err);
 /* 1 = a record, 0 = end-of-stream marker reached (and nothing but another
  * whole stream after it), -1 = error. */
 int ft_framed_reader_next(ft_framed_reader *r, ft4_record *rec, ft_error *err);
+/* From now on store only these fields (datum.h, ft4_decode_fields; the
+ * default is FT4_FIELDS_ALL): the others read as 0 or empty, and a stream
+ * is refused exactly as it is with every field. */
+void ft_framed_reader_set_fields(ft_framed_reader *r, uint32_t fields);
 void ft_framed_reader_close(ft_framed_reader *r);
 
 /* Writes the header at once. */

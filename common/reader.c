@@ -18,6 +18,7 @@ struct ft_reader {
     ft_avro_reader *avro;
     ft_framed_reader *framed;
     uint64_t records;
+    uint32_t fields;        /* decoded: ft_reader_set_fields */
     int64_t from, to;
     ft_dataset_files files; /* a dataset's files (paths point into it) */
     ft_fetch_names objects; /* a store prefix's objects, read before the */
@@ -25,6 +26,12 @@ struct ft_reader {
 };
 
 static char *const stdin_path[] = {"-"};
+
+static uint32_t default_fields = FT4_FIELDS_ALL;
+
+void ft_reader_set_default_fields(uint32_t fields) { default_fields = fields; }
+
+void ft_reader_set_fields(ft_reader *r, uint32_t fields) { r->fields = fields; }
 
 ft_reader *ft_reader_open(int npaths, char *const *paths, ft_error *err)
 {
@@ -35,6 +42,7 @@ ft_reader *ft_reader_open(int npaths, char *const *paths, ft_error *err)
     }
     r->from = INT64_MIN;
     r->to = INT64_MAX;
+    r->fields = default_fields;
     if (npaths <= 0) {
         r->npaths = 1;
         r->paths = stdin_path;
@@ -114,6 +122,14 @@ static int next_input(ft_reader *r, const char **path, ft_error *err)
     }
 }
 
+/* What the format readers decode: the fields asked for, and time when
+ * the range is checked (ft_reader_next). */
+static uint32_t decoded_fields(const ft_reader *r)
+{
+    int ranged = r->from != INT64_MIN || r->to != INT64_MAX;
+    return r->fields | (ranged ? FT4_FIELD_BIT(FT4_F_TIME) : 0);
+}
+
 /* Opens the next input and its format reader. 1 = opened, 0 = none left. */
 static int open_next(ft_reader *r, ft_error *err)
 {
@@ -134,13 +150,19 @@ static int open_next(ft_reader *r, ft_error *err)
     if (n >= 4 && memcmp(magic, FT_AVRO_MAGIC, 4) == 0) {
         r->fmt = FT_IN_AVRO;
         r->avro = ft_avro_reader_open(r->src, err);
-        return r->avro ? 1 : -1;
+        if (!r->avro)
+            return -1;
+        ft_avro_reader_set_fields(r->avro, decoded_fields(r));
+        return 1;
     }
     if (n == FT_FRAMED_MAGIC_LEN &&
         memcmp(magic, FT_FRAMED_MAGIC, FT_FRAMED_MAGIC_LEN) == 0) {
         r->fmt = FT_IN_FRAMED;
         r->framed = ft_framed_reader_open(r->src, err);
-        return r->framed ? 1 : -1;
+        if (!r->framed)
+            return -1;
+        ft_framed_reader_set_fields(r->framed, decoded_fields(r));
+        return 1;
     }
     return ft_error_set(err, "%s: not FT4 data (neither an Avro file nor a "
                         "framed stream)", name);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "dataset.h"
+#include "datum.h" /* FT4_FIELD_BIT, FT4_FIELDS_ALL */
 #include "error.h"
 #include "ft4.h"
 
@@ -32,6 +33,21 @@ ft_reader *ft_reader_open(int npaths, char *const *paths, ft_error *err);
  * spec is copied; paths must outlive the reader. */
 ft_reader *ft_reader_open_spec(const ft_dataset_spec *spec, int npaths,
                                char *const *paths, ft_error *err);
+
+/*
+ * Decode projection, for tools that read only some fields (ft-topn,
+ * ft-series, ft-filter --count): records then hold only the fields in
+ * `fields` (FT4_FIELD_BIT bits, datum.h), and time as well when a time
+ * range is set; every other field reads as 0 or empty.  Every input is
+ * still checked as fully as without it: the same inputs are refused, with
+ * the same messages.  Default: FT4_FIELDS_ALL.  Call before the first
+ * ft_reader_next.
+ */
+void ft_reader_set_fields(ft_reader *r, uint32_t fields);
+/* The fields of every reader opened from now on in this process, for
+ * tools whose reading loop is shared code (partial.h's
+ * ft_partial_add_records). */
+void ft_reader_set_default_fields(uint32_t fields);
 
 /* 1 = a record in *rec, 0 = all inputs done, -1 = error (err names the
  * input and position; the reader is then finished). */
