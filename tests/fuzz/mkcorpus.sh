@@ -15,7 +15,7 @@ PY=/usr/bin/python3
 c=tests/fuzz/corpus
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for h in avro framed reader packet geo_tags ip_ranges parse; do
+for h in avro framed reader packet geo_tags ip_ranges parse datum; do
   mkdir -p "$c/fuzz_$h"
   find "$c/fuzz_$h" -type f ! -name 'crash-*' -delete
 done
@@ -251,6 +251,43 @@ seed partial series-bin-svg.part '\061' "$tmp/series-bin.part"
 seed partial series-twice-gz.part '\027' "$tmp/series.part"
 cat "$tmp/series.part" "$tmp/series-bin.part" | seed partial series-mismatch '\001'
 head -c 20 "$tmp/series.part" | seed partial truncated '\001'
+
+# ---- fuzz_datum: mask (4 bytes LE), flags byte (1 = step interpreter),
+# then encoded records: the data of the null-codec block of 50 records of
+# the small aggregation (more than 1024 bytes, where the projection skips
+# fastest)
+ft-cat -n 50 --codec null -F avro -w "$tmp/agg-null.avro" "$tmp/agg.avro"
+$PY - "$tmp/agg-null.avro" "$tmp/agg.raw" <<'PY'
+import sys
+d = open(sys.argv[1], "rb").read()
+def varint(p):
+    s = z = 0
+    while True:
+        b = d[p]; p += 1; z |= (b & 0x7f) << s; s += 7
+        if not b & 0x80:
+            return (z >> 1) ^ -(z & 1), p
+p = 4
+while True:                      # the metadata map
+    n, p = varint(p)
+    if n == 0:
+        break
+    if n < 0:
+        _, p = varint(p); n = -n
+    for _ in range(2 * n):
+        m, p = varint(p); p += m
+p += 16                          # sync marker
+out = b""
+while p < len(d):
+    _, p = varint(p); size, p = varint(p)
+    out += d[p:p + size]; p += size + 16
+open(sys.argv[2], "wb").write(out)
+PY
+seed datum all-fields-fast '\377\377\377\377\000' "$tmp/agg.raw"
+seed datum all-fields-steps '\377\377\377\377\001' "$tmp/agg.raw"
+seed datum key-dst-port-fast '\010\000\000\000\000' "$tmp/agg.raw"
+seed datum tags-arrays-steps '\000\340\377\017\001' "$tmp/agg.raw"
+seed datum none-fast '\000\000\000\000\000' "$tmp/agg.raw"
+head -c 1500 "$tmp/agg.raw" | seed datum cut-fast '\021\000\000\000\000'
 
 # fuzz_avro: a foreign schema with every kind of type to skip: named
 # types in namespaces referred to by relative and full name, a recursive
