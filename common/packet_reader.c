@@ -7,10 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
-/* 2048 packets of 40 bytes: a batch stays in the cache between the two
- * threads, and the threads meet once per batch, not per packet. */
-#define BATCH 2048
-#define NSLOT 4
+/* The threads meet once per batch of 4096 packets (40 bytes each), not
+ * per packet; 8 batches let the reading thread run ahead while the other
+ * two share the cores (an interval being written).  On 2 M packets,
+ * 4096 x 8 measured 0.24 s against 0.26-0.27 s for 2048 x 4. */
+#define BATCH 4096
+#define NSLOT 8
 
 typedef struct batch {
     ft_parsed_packet p[BATCH];

@@ -187,7 +187,7 @@ test_expect_success 'many intervals: stream and -w files agree, in order, the sa
   ft-cat -F csv --no-header --fields time m1.fr | sort -c -n
 '
 # Regular files are read and parsed on a thread of their own (batches of
-# 2048 packets); pipes on the main thread one packet at a time.  Both
+# 4096 packets); pipes on the main thread one packet at a time.  Both
 # must give the same bytes, statistics and errors.
 test_expect_success 'files read on a thread and pipes read inline give the same output' '
   ft-aggregate -r many.pcap --interval 60 2>s1 >t1.fr &&
