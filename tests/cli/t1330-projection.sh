@@ -143,6 +143,14 @@ test_expect_success 'ft-filter --count -w and --fail still write whole records' 
 # checksum there): each tool must fail as ft-cat does (same message,
 # same exit status), or, when the records still decode, answer as it
 # does on ft-cat's re-encoding of them.
+test_expect_success 'ft-cat --count and --from/--to: the counts of a full read' '
+  for f in $INPUTS; do
+    test "$(ft-cat --count $f)" = "$(ft-cat -F csv --no-header $f | wc -l)" &&
+    t=$(ft-cat -F csv --no-header --fields time $f | sort -n | sed -n 2p) &&
+    test "$(ft-cat --count --from $t $f)" = \
+         "$(ft-cat -F csv --no-header --fields time $f | awk -v t=$t "\$1 >= t" | wc -l)" || return 1
+  done
+'
 test_expect_success 'damaged files: the same errors as a full read' '
   ft-cat -n 3000 --codec null -w small.avro n.avro &&
   size=$(wc -c <small.avro) && failed=0 &&
@@ -160,17 +168,20 @@ test_expect_success 'damaged files: the same errors as a full read' '
     ft-cat -F framed d.avro >d.ft4s 2>cat.err; rc=$?
     ft-topn -k dst_port -e "protocol == tcp" d.avro >topn.out 2>topn.err; rt=$?
     ft-filter --count "netacq_country == \"RU\"" d.avro >count.out 2>count.err; rf=$?
+    ft-cat --count d.avro >n.out 2>n.err; rn=$?
     if [ $rc -ne 0 ]; then
       failed=$((failed + 1)) &&
       sed "s/^ft-cat: //" cat.err >exp &&
       sed "s/^ft-topn: //" topn.err >got && test_cmp exp got &&
       sed "s/^ft-filter: //" count.err >got && test_cmp exp got &&
-      test $rt -eq $rc && test $rf -eq $rc || exit 1
+      test_cmp cat.err n.err &&
+      test $rt -eq $rc && test $rf -eq $rc && test $rn -eq $rc || exit 1
     else
       test $rt -eq 0 && test $rf -eq 0 &&
       ft-topn -k dst_port -e "protocol == tcp" d.ft4s >exp && test_cmp exp topn.out &&
       ft-filter "netacq_country == \"RU\"" d.ft4s | ft-cat --count >exp &&
-      test_cmp exp count.out || exit 1
+      test_cmp exp count.out &&
+      test "$(cat n.out)" = "$(ft-cat -F csv --no-header d.ft4s | wc -l)" || exit 1
     fi
   done &&
   echo "$failed of 40 damaged files refused" && test $failed -gt 5 && test $failed -lt 40
