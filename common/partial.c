@@ -243,8 +243,10 @@ int ft_partial_next_section(ft_partial_reader *r, ft_error *err)
 int ft_partial_get_uint(ft_partial_reader *r, uint64_t *v, ft_error *err)
 {
     uint64_t x = 0;
+    /* The whole varint in the buffer (nearly always): no check per byte. */
+    int ready = r->len - r->pos >= VARINT_MAX;
     for (int i = 0; i < VARINT_MAX; i++) {
-        if (need(r, 1, err) <= 0)
+        if (!ready && need(r, 1, err) <= 0)
             return ft_error_set(err, "%s: truncated", ft_partial_name(r));
         uint8_t b = r->buf[r->pos++];
         if (i == VARINT_MAX - 1 && b > 1)

@@ -27,9 +27,10 @@
  *       +-------+-------+-------+-------+-------------------------------+
  *
  * The descriptor names the tool and every setting the counts depend on
- * (e.g. "ft-topn v1 key=netacq_country by=flows"); partials merge only
- * when their descriptors are equal.  The item layouts are documented with
- * their writers (topn.h, series.h).
+ * and its item layout (e.g. "ft-topn v2 key=netacq_country by=flows");
+ * partials merge only when their descriptors are equal (ft-topn also
+ * merges its layouts 1 and 2 with each other).  The item layouts are
+ * documented with their writers (topn.h, series.h).
  *
  * Ownership: the writer borrows its sink (the caller commits it); the
  * reader owns the source it opens.  Close both with their close functions

@@ -33,10 +33,21 @@ int ft_series_metric_lookup(const char *name)
     return -1;
 }
 
+/* A distinct set: a u32set while records are added one by one; values
+ * read from partials are kept as an ascending array instead, which
+ * merges with the next partial's (also ascending) in one pass, in order
+ * through memory, where adding them to a hash would miss the cache once
+ * a value.  A set is in one form at a time. */
+typedef struct vset {
+    ft_u32set *set; /* NULL: the array form */
+    uint32_t *v;
+    uint64_t n;
+} vset;
+
 typedef struct bin {
     int64_t time;
     uint64_t pkt_cnt, flows;
-    ft_u32set *set[NSETS];
+    vset set[NSETS];
 } bin;
 
 struct ft_series {
@@ -68,13 +79,58 @@ ft_series *ft_series_new(int64_t binw, int64_t interval, ft_error *err)
     return s;
 }
 
+static void vset_free(vset *v)
+{
+    ft_u32set_free(v->set);
+    free(v->v);
+    *v = (vset){NULL, NULL, 0};
+}
+
+static uint64_t vset_count(const vset *v)
+{
+    return v->set ? ft_u32set_count(v->set) : v->n;
+}
+
+/* The hash form, for adding records; 0 or -1 when out of memory. */
+static int vset_to_hash(vset *v)
+{
+    if (v->set)
+        return 0;
+    ft_u32set *h = ft_u32set_new();
+    if (!h)
+        return -1;
+    for (uint64_t i = 0; i < v->n; i++)
+        if (ft_u32set_add(h, v->v[i]) < 0) {
+            ft_u32set_free(h);
+            return -1;
+        }
+    free(v->v);
+    *v = (vset){h, NULL, 0};
+    return 0;
+}
+
+/* The array form, for merging partials; 0 or -1 when out of memory. */
+static int vset_to_array(vset *v)
+{
+    if (!v->set)
+        return 0;
+    uint64_t n = ft_u32set_count(v->set);
+    uint32_t *a = malloc((size_t)(n ? n : 1) * sizeof *a);
+    if (!a)
+        return -1;
+    ft_u32set_sorted(v->set, a);
+    ft_u32set_free(v->set);
+    *v = (vset){NULL, a, n};
+    return 0;
+}
+
 void ft_series_free(ft_series *s)
 {
     if (!s)
         return;
     for (size_t i = 0; i < s->n; i++)
         for (int k = 0; k < NSETS; k++)
-            ft_u32set_free(s->bins[i].set[k]);
+            vset_free(&s->bins[i].set[k]);
     free(s->bins);
     free(s);
 }
@@ -89,7 +145,7 @@ void ft_series_row_at(const ft_series *s, size_t i, ft_series_row *row)
     row->v[FT_SERIES_PKT_CNT] = b->pkt_cnt;
     row->v[FT_SERIES_FLOWS] = b->flows;
     for (int k = 0; k < NSETS; k++)
-        row->v[FT_SERIES_SRC_IPS + k] = ft_u32set_count(b->set[k]);
+        row->v[FT_SERIES_SRC_IPS + k] = vset_count(&b->set[k]);
 }
 
 /* The bin starting at t, created when missing; NULL when out of memory. */
@@ -117,14 +173,9 @@ static bin *bin_at(ft_series *s, int64_t t)
         s->bins = nb;
         s->cap = cap;
     }
-    bin b = {t, 0, 0, {NULL, NULL, NULL}};
-    for (int k = 0; k < NSETS; k++) {
-        if (!(b.set[k] = ft_u32set_new())) {
-            for (int j = 0; j < k; j++)
-                ft_u32set_free(b.set[j]);
-            return NULL;
-        }
-    }
+    /* Sets start in the array form, empty: hashes are made when records
+     * come. */
+    bin b = {t, 0, 0, {{NULL, NULL, 0}, {NULL, NULL, 0}, {NULL, NULL, 0}}};
     memmove(&s->bins[lo + 1], &s->bins[lo], (s->n - lo) * sizeof *s->bins);
     s->bins[lo] = b;
     s->n++;
@@ -138,11 +189,11 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-static int add_u32(ft_u32set *set, const char *what, int64_t v, ft_error *err)
+static int add_u32(vset *set, const char *what, int64_t v, ft_error *err)
 {
     if (v < 0 || v > (int64_t)UINT32_MAX)
         return ft_error_set(err, "%s %" PRId64 " is not a 32-bit value", what, v);
-    if (ft_u32set_add(set, (uint32_t)v) < 0)
+    if (vset_to_hash(set) < 0 || ft_u32set_add(set->set, (uint32_t)v) < 0)
         return ft_error_set(err, "out of memory");
     return 0;
 }
@@ -164,10 +215,10 @@ int ft_series_add(ft_series *s, const ft4_record *r, ft_error *err)
     if (__builtin_add_overflow(b->pkt_cnt, (uint64_t)r->packet_cnt, &b->pkt_cnt))
         return ft_error_set(err, "pkt_cnt past 2^64 - 1");
     b->flows++;
-    if (add_u32(b->set[0], "src_ip", r->src_ip, err) < 0 ||
-        add_u32(b->set[1], "dst_net", r->dst_net, err) < 0)
+    if (add_u32(&b->set[0], "src_ip", r->src_ip, err) < 0 ||
+        add_u32(&b->set[1], "dst_net", r->dst_net, err) < 0)
         return -1;
-    if (r->prefix2asn != 0 && add_u32(b->set[2], "prefix2asn", r->prefix2asn, err) < 0)
+    if (r->prefix2asn != 0 && add_u32(&b->set[2], "prefix2asn", r->prefix2asn, err) < 0)
         return -1;
     return 0;
 }
@@ -187,8 +238,8 @@ int ft_series_write_partial(const ft_series *s, ft_sink *sink, ft_error *err)
     uint64_t most = 0;
     for (size_t i = 0; i < s->n; i++)
         for (int k = 0; k < NSETS; k++)
-            if (ft_u32set_count(s->bins[i].set[k]) > most)
-                most = ft_u32set_count(s->bins[i].set[k]);
+            if (s->bins[i].set[k].set && ft_u32set_count(s->bins[i].set[k].set) > most)
+                most = ft_u32set_count(s->bins[i].set[k].set);
     uint32_t *vals = malloc((size_t)(most ? most : 1) * sizeof *vals);
     if (!vals)
         return ft_error_set(err, "out of memory");
@@ -203,10 +254,12 @@ int ft_series_write_partial(const ft_series *s, ft_sink *sink, ft_error *err)
         ft_partial_put_uint(w, b->pkt_cnt);
         ft_partial_put_uint(w, b->flows);
         for (int k = 0; k < NSETS; k++) {
-            uint64_t n = ft_u32set_sorted(b->set[k], vals);
+            const vset *v = &b->set[k];
+            const uint32_t *a = v->set ? vals : v->v;
+            uint64_t n = v->set ? ft_u32set_sorted(v->set, vals) : v->n;
             ft_partial_put_uint(w, n);
             for (uint64_t j = 0; j < n; j++)
-                ft_partial_put_uint(w, vals[j] - (j ? vals[j - 1] : 0));
+                ft_partial_put_uint(w, a[j] - (j ? a[j - 1] : 0));
         }
     }
     free(vals);
@@ -232,27 +285,74 @@ static ft_series *from_desc(const char *desc, ft_error *err)
     return ft_series_new(b, b, err);
 }
 
-static int merge_set(ft_partial_reader *r, ft_u32set *set, ft_error *err)
+/* Reads a set of a partial (ascending values) into *buf (grown as
+ * needed, never past what was read: a count is not trusted for memory);
+ * *n = how many. */
+static int read_set(ft_partial_reader *r, uint32_t **buf, uint64_t *cap, uint64_t *n,
+                    ft_error *err)
 {
-    uint64_t n, v = 0, d;
-    if (ft_partial_get_uint(r, &n, err) < 0)
+    uint64_t m, v = 0, d;
+    if (ft_partial_get_uint(r, &m, err) < 0)
         return -1;
-    for (uint64_t j = 0; j < n; j++) {
+    for (uint64_t j = 0; j < m; j++) {
         if (ft_partial_get_uint(r, &d, err) < 0)
             return -1;
         if ((j && d == 0) || d > UINT32_MAX || (v += d) > UINT32_MAX)
             return ft_error_set(err, "%s: corrupt (set not ascending)", ft_partial_name(r));
-        if (ft_u32set_add(set, (uint32_t)v) < 0)
-            return ft_error_set(err, "out of memory");
+        if (j == *cap) {
+            uint64_t c = *cap ? *cap * 2 : 1024;
+            uint32_t *b = realloc(*buf, (size_t)c * sizeof *b);
+            if (!b)
+                return ft_error_set(err, "out of memory");
+            *buf = b;
+            *cap = c;
+        }
+        (*buf)[j] = (uint32_t)v;
     }
+    *n = m;
     return 0;
 }
 
-/* One section of a partial file into *ctx (an ft_series **, created from
- * the first descriptor when NULL). */
+/* Adds the ascending values a[0..m) to a set, in the array form. */
+static int merge_values(vset *set, const uint32_t *a, uint64_t m)
+{
+    if (m == 0)
+        return 0;
+    if (vset_to_array(set) < 0)
+        return -1;
+    uint32_t *out = malloc((size_t)(set->n + m) * sizeof *out);
+    if (!out)
+        return -1;
+    uint64_t i = 0, j = 0, n = 0;
+    while (i < set->n && j < m) {
+        uint32_t x = set->v[i], y = a[j];
+        out[n++] = x < y ? x : y;
+        i += x <= y;
+        j += y <= x;
+    }
+    while (i < set->n)
+        out[n++] = set->v[i++];
+    while (j < m)
+        out[n++] = a[j++];
+    free(set->v);
+    set->v = out;
+    set->n = n;
+    return 0;
+}
+
+typedef struct merging {
+    ft_series **sp;
+    uint32_t *buf; /* a set being read */
+    uint64_t cap;
+} merging;
+
+/* One section of a partial file into *m->sp (created from the first
+ * descriptor when NULL). */
+
 static int merge_section(void *ctx, ft_partial_reader *r, ft_error *err)
 {
-    ft_series **sp = ctx, *s;
+    merging *m = ctx;
+    ft_series **sp = m->sp, *s;
     const char *name = ft_partial_name(r);
     char mine[64];
     if (!*sp && !(*sp = from_desc(ft_partial_desc(r), err)))
@@ -273,16 +373,23 @@ static int merge_section(void *ctx, ft_partial_reader *r, ft_error *err)
         if (__builtin_add_overflow(b->pkt_cnt, pkts, &b->pkt_cnt) ||
             __builtin_add_overflow(b->flows, flows, &b->flows))
             return ft_error_set(err, "%s: sums past 2^64 - 1", name);
-        for (int k = 0; k < NSETS; k++)
-            if (merge_set(r, b->set[k], err) < 0)
+        for (int k = 0; k < NSETS; k++) {
+            uint64_t nv = 0;
+            if (read_set(r, &m->buf, &m->cap, &nv, err) < 0)
                 return -1;
+            if (merge_values(&b->set[k], m->buf, nv) < 0)
+                return ft_error_set(err, "out of memory");
+        }
     }
     return 0;
 }
 
 int ft_series_merge_files(ft_series **s, int n, char *const *paths, ft_error *err)
 {
-    return ft_partial_read_files(n, paths, merge_section, s, err);
+    merging m = {s, NULL, 0};
+    int rc = ft_partial_read_files(n, paths, merge_section, &m, err);
+    free(m.buf);
+    return rc;
 }
 
 int ft_series_format_parse(const char *s, enum ft_series_format *fmt)

@@ -21,6 +21,9 @@
  * uint flows, then the src_ip, dst_net and non-zero prefix2asn sets, each
  * as uint count followed by the values in ascending order as uint
  * deltas (the first from 0, then each from the one before, so >= 1).
+ * Merging keeps the sets read from partials as ascending arrays, each
+ * merged with the next partial's in one pass (in order through memory);
+ * records added afterwards put them back into hash sets (u32set.h).
  *
  * Ownership: ft_series_new() and ft_series_merge_files() create series the
  * caller frees with ft_series_free() (NULL accepted).

@@ -19,9 +19,26 @@
  *   string field  16 bytes: the bytes zero-padded to 15, then the length
  *   array field   per element 0x01 + 8 bytes as a long field; then 0x00
  *
- * Partial items (partial.h), descriptor "ft-topn v1 key=F[,F...] by=BY",
- * one item per key in ascending key order: uint key length, the key
- * bytes, uint count.
+ * Partial items (partial.h), descriptor "ft-topn v2 key=F[,F...] by=BY",
+ * one item per key in ascending key order, each key given by the bytes
+ * it shares with the key before (none for the first) and the rest:
+ * uint shared length, uint rest length, the rest's bytes, uint count.
+ * (In a country x port key neighbours share 18 of 20 bytes: an item is
+ * about 6 bytes.)  Layout 1, "ft-topn v1 ...", written before, is still
+ * read: uint key length, the key bytes, uint count.  Partials of both
+ * layouts merge with each other when the rest of their descriptors
+ * match.  A section whose keys are out of order or repeated (not written
+ * by ft-topn) is sorted and its counts added, as if it were in order.
+ *
+ * Writing a partial sorts the keys once: when every key has one length
+ * (no array field), by a radix sort of the byte positions where keys
+ * differ (bytes the same in every key decide nothing); else by qsort.
+ * Merging reads the sections of up to 64 files at once, item by item,
+ * and merges them as they come (their keys are in order), adding the
+ * counts of equal keys: no hash table, and memory in order.  More files,
+ * or files of several sections, make several such runs, merged in turn.
+ * A merged table keeps its keys as that sorted run; ft_topn_add puts
+ * them back into a hash table first.
  *
  * Cost per record: the key is encoded into a queue, hashed (64-bit
  * multiply-xorshift) and its slot prefetched; every 32 records the queue

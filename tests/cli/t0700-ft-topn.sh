@@ -296,7 +296,7 @@ test_expect_success 'partials: concatenated on stdin, gzip, nested merges, -k ch
 '
 test_expect_success 'a partial of another key or weight is refused' '
   test_must_fail ft-topn --merge -k src_ip p1.part 2>err &&
-  test_grep "p1.part: cannot merge a partial of .ft-topn v1 key=netacq_country,src_ip by=dst_ips. into .ft-topn v1 key=src_ip by=flows." err &&
+  test_grep "p1.part: cannot merge a partial of .ft-topn v2 key=netacq_country,src_ip by=dst_ips. into .ft-topn v2 key=src_ip by=flows." err &&
   ft-topn -k netacq_country,src_ip --partial shard1.avro >flows.part &&
   test_must_fail ft-topn --merge p1.part flows.part 2>err &&
   test_grep "flows.part: cannot merge" err

@@ -134,7 +134,8 @@ test_expect_success 'a failed shard fails the run (exit 1), naming the shard and
   cat err && test ! -s out &&
   test_grep "ft-shard: shard 0 failed: ft-topn: .*demo_1612136700.ft4.avro.*; log: $TRASH/w/logs/shard-0.log" err &&
   test_grep "demo_1612136700" w/logs/shard-0.log &&
-  test "$(ls w/parts/*.part | wc -l)" = 3
+  test "$(ls w/parts/*.part | wc -l)" = 3 &&
+  test "$(ls -A w/parts | wc -l)" = 3
 '
 test_expect_success 'a rerun redoes only the failed shard (and an incomplete partial)' '
   cp victim.orig "$VICTIM" &&
@@ -149,6 +150,58 @@ test_expect_success 'a rerun redoes only the failed shard (and an incomplete par
   "$SHARD" -N 4 -j 2 --workdir w --dataset bad --from $FROM --to $TO -- \
     ft-topn -k netacq_country >got 2>err &&
   test_grep "3 of 4 shards already done" err && test_cmp exp got
+'
+test_expect_success 'shards start as others end, in order; each writes its log' '
+  "$SHARD" -N 7 -j 3 --workdir w7 $RANGE -- ft-filter --count "protocol == tcp" >got 2>err &&
+  ft-filter --count "protocol == tcp" $RANGE >exp && test_cmp exp got && test ! -s err &&
+  test "$(ls w7/parts | wc -l)" = 7 && test "$(ls w7/logs | wc -l)" = 7
+'
+# A tool in front of the real one on PATH, noting FT_READ_AHEAD as the
+# shards see it.
+mkdir wrap && cat >wrap/ft-cat <<EOF && chmod +x wrap/ft-cat
+#!/bin/sh
+echo "\${FT_READ_AHEAD-unset}" >>"$TRASH/ra.log"
+exec "$FT_BIN/ft-cat" "\$@"
+EOF
+test_expect_success 'as many shards at once as cores: each reads on one thread' '
+  : >ra.log &&
+  PATH="$TRASH/wrap:$PATH" "$SHARD" -N 3 -j "$(nproc)" $RANGE -- ft-cat --count >got &&
+  ft-cat --count $RANGE >exp && test_cmp exp got &&
+  printf "unset\n0\n0\n0\n" >exp.ra && sort -r ra.log | test_cmp exp.ra - &&
+  if [ "$(nproc)" -gt 1 ]; then
+    : >ra.log && PATH="$TRASH/wrap:$PATH" "$SHARD" -N 2 -j 1 $RANGE -- ft-cat --count >got &&
+    test_cmp exp got && printf "unset\nunset\nunset\n" | test_cmp - ra.log
+  fi
+'
+# ft-filter in front of the real one, noting its calls.
+mkdir wrapf && ln -s "$FT_BIN/ft-cat" wrapf/ft-cat && cat >wrapf/ft-filter <<EOF &&
+#!/bin/sh
+echo "\$*" >>"$TRASH/filter.log"
+exec "$FT_BIN/ft-filter" "\$@"
+EOF
+chmod +x wrapf/ft-filter
+test_expect_success 'ft-filter stages of only expressions run as -e of the last stage' '
+  : >filter.log &&
+  PATH="$TRASH/wrapf:$PATH" "$SHARD" -N 3 $RANGE -- ft-filter "common_ttls in 200..255" "|" \
+    ft-filter -e "protocol == tcp" --expression "dst_port < 1024" "|" ft-topn -k netacq_country >got &&
+  ft-filter "common_ttls in 200..255" $RANGE | ft-filter -e "protocol == tcp" -e "dst_port < 1024" |
+    ft-topn -k netacq_country >exp &&
+  test_cmp exp got && test ! -s filter.log &&
+  PATH="$TRASH/wrapf:$PATH" "$SHARD" -N 3 $RANGE -- ft-filter -e"src_ip in 130.0.0.0/8" "|" \
+    ft-series -b 3600 >got &&
+  ft-series -e "src_ip in 130.0.0.0/8" -b 3600 $RANGE >exp && test_cmp exp got && test ! -s filter.log &&
+  echo "protocol == tcp" >expr.txt &&
+  PATH="$TRASH/wrapf:$PATH" "$SHARD" -N 3 $RANGE -- ft-filter -f "$TRASH/expr.txt" "|" ft-series >got &&
+  ft-filter -f expr.txt $RANGE | ft-series >exp && test_cmp exp got &&
+  test "$(wc -l <filter.log)" = 3
+'
+test_expect_success 'a tool that cannot start fails the run: one line, no temporaries' '
+  mkdir badw && printf "#!/nonexistent/sh\n" >badw/ft-topn && chmod +x badw/ft-topn &&
+  ln -s "$FT_BIN/ft-cat" badw/ft-cat &&
+  { PATH="$TRASH/badw:$PATH" "$SHARD" -N 4 -j 2 --workdir wb $RANGE -- ft-topn -k src_ip \
+      >out 2>err; test $? = 1; } &&
+  test "$(wc -l <err)" = 1 && test_grep "^ft-shard: shard 0: .*ft-topn" err &&
+  test ! -s out && test -z "$(ls -A wb/parts)"
 '
 test_expect_code 2 'no query: exit 2' '"$SHARD" --dataset ds'
 test_expect_code 2 'a query that cannot be merged: exit 2' '"$SHARD" --dataset ds -- ft-cat -F csv'

@@ -306,6 +306,110 @@ static void test_series_merge(void **state)
         ft_series_free(part[p]);
 }
 
+static void assert_same_series(ft_series *a, ft_series *b)
+{
+    assert_int_equal(ft_series_rows(a), ft_series_rows(b));
+    for (size_t i = 0; i < ft_series_rows(a); i++) {
+        ft_series_row x, y;
+        ft_series_row_at(a, i, &x);
+        ft_series_row_at(b, i, &y);
+        assert_memory_equal(&x, &y, sizeof x);
+    }
+}
+
+/* Merged in any order, file by file or all at once, into an empty series
+ * or one with records of its own, and added to afterwards: the same
+ * counts and the same partial bytes as one run. */
+static void test_series_merge_orders(void **state)
+{
+    (void)state;
+    ft_error err;
+    ft_series *all = ft_series_new(0, 300, &err), *part[3];
+    for (int p = 0; p < 3; p++)
+        part[p] = ft_series_new(0, 300, &err);
+    static int64_t rs[20000][4]; /* time, src_ip, dst_net, prefix2asn */
+#define RS(i) rec(rs[i][0], rs[i][1], rs[i][2], rs[i][3], 1 + (i) % 9)
+    for (int i = 0; i < 20000; i++) {
+        /* shards by time, sharing one interval (shards of files cut by
+         * time share none; partials of any inputs may) */
+        int p = i < 9000 ? 0 : i < 11000 ? 1 : 2;
+        rs[i][0] = 1613239200 + 300 * (p * 3 + (int64_t)(next_u32() % 4));
+        rs[i][1] = next_u32() % 30000;
+        rs[i][2] = (int64_t)(next_u32() % 400) << 8;
+        rs[i][3] = next_u32() % 500;
+        add(all, RS(i));
+        add(part[p], RS(i));
+    }
+    static char one[1 << 21], got[1 << 21];
+    char paths[3][128], name[32];
+    for (int p = 0; p < 3; p++) {
+        snprintf(name, sizeof name, "o%d.part", p);
+        write_partial(part[p], name);
+        strcpy(paths[p], path_of(name));
+    }
+    write_partial(all, "oall.part");
+    size_t n1 = slurp("oall.part", one, sizeof one);
+    static const int orders[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
+                                     {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+    for (int o = 0; o < 6; o++) {
+        char *p3[3] = {paths[orders[o][0]], paths[orders[o][1]], paths[orders[o][2]]};
+        ft_series *m = NULL;
+        if (o % 2) {
+            assert_int_equal(ft_series_merge_files(&m, 3, p3, &err), 0);
+        } else {
+            for (int i = 0; i < 3; i++)
+                assert_int_equal(merge1(&m, p3[i], &err), 0);
+        }
+        assert_same_series(m, all);
+        write_partial(m, "om.part");
+        assert_int_equal(slurp("om.part", got, sizeof got), n1);
+        assert_memory_equal(got, one, n1);
+        ft_series_free(m);
+    }
+    /* records of its own (the sets in their hash form) merged into */
+    ft_series *m = ft_series_new(0, 300, &err);
+    for (int i = 9000; i < 11000; i++)
+        add(m, RS(i));
+    char *p2[2] = {paths[2], paths[0]};
+    assert_int_equal(ft_series_merge_files(&m, 2, p2, &err), 0);
+    assert_same_series(m, all);
+    /* then records again (back to hashes) */
+    for (int i = 0; i < 500; i++) {
+        add(m, RS(i));
+        add(all, RS(i));
+    }
+#undef RS
+    assert_same_series(m, all);
+    write_partial(m, "om.part");
+    write_partial(all, "oall.part");
+    n1 = slurp("oall.part", one, sizeof one);
+    assert_int_equal(slurp("om.part", got, sizeof got), n1);
+    assert_memory_equal(got, one, n1);
+    ft_series_free(m);
+
+    /* damaged: cut short, or a flipped byte */
+    FILE *f = fopen(paths[1], "r+b");
+    assert_non_null(f);
+    fseek(f, 200, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, 200, SEEK_SET);
+    fputc(c ^ 0x20, f);
+    fclose(f);
+    m = NULL;
+    assert_int_equal(merge1(&m, paths[1], &err), -1);
+    assert_non_null(strstr(err.msg, "o1.part: "));
+    ft_series_free(m);
+    assert_int_equal(truncate(paths[2], 300), 0);
+    m = NULL;
+    assert_int_equal(merge1(&m, paths[2], &err), -1);
+    assert_non_null(strstr(err.msg, "o2.part: truncated"));
+    ft_series_free(m);
+
+    ft_series_free(all);
+    for (int p = 0; p < 3; p++)
+        ft_series_free(part[p]);
+}
+
 static const char *written(ft_series *s, enum ft_series_format fmt, const char *label,
                            unsigned metrics, int iso)
 {
@@ -390,6 +494,7 @@ int main(void)
         cmocka_unit_test(test_set_union),
         cmocka_unit_test(test_series_bins),
         cmocka_unit_test(test_series_merge),
+        cmocka_unit_test(test_series_merge_orders),
         cmocka_unit_test(test_series_formats),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

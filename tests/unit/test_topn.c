@@ -11,9 +11,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "ft4.h"
 #include "output.h"
+#include "partial.h"
 #include "sink.h"
 #include "table.h"
 #include "topn.h"
@@ -537,8 +539,8 @@ static void test_partial_merge(void **state)
     /* another key or weight is refused, naming both */
     ft_topn *other = new_topn("src_ip", FT_TOPN_FLOWS);
     assert_int_equal(merge1(&other, path_of("a.part"), &err), -1);
-    assert_non_null(strstr(err.msg, "cannot merge a partial of 'ft-topn v1 key=src_ip,dst_port "
-                                    "by=flows' into 'ft-topn v1 key=src_ip by=flows'"));
+    assert_non_null(strstr(err.msg, "cannot merge a partial of 'ft-topn v2 key=src_ip,dst_port "
+                                    "by=flows' into 'ft-topn v2 key=src_ip by=flows'"));
     ft_topn_free(other);
     other = new_topn("src_ip,dst_port", FT_TOPN_PACKETS);
     assert_int_equal(merge1(&other, path_of("a.part"), &err), -1);
@@ -568,6 +570,307 @@ static void test_partial_merge(void **state)
     ft_topn_free(empty);
 }
 
+/* ---- merging: any order, every sort path, layouts 1 and 2 ---- */
+
+/* Record i of a deterministic mix: countries, ports, TTL arrays of 0..3
+ * values; addresses and networks shared by 4 records in a row, so that
+ * src_ip,dst_net,dst_port keys differ in 9 bytes and some tie on the
+ * first 8 of them. */
+static void mix_record(unsigned i, ft4_record *r)
+{
+    static const char *const cc[] = {"RU", "CN", "US", "BR", "??", "NL", "SC"};
+    uint32_t x = i * 2654435761u, y = (i / 4) * 2246822519u;
+    ft4_record_init(r);
+    ft4_tag_set(&r->tag[FT4_T_NETACQ_COUNTRY], cc[x % 7], 2);
+    r->dst_port = (int32_t)((x >> 7) % 3000);
+    r->src_ip = y;
+    r->dst_net = y & 0xffffff00;
+    r->packet_cnt = 1 + x % 5;
+    r->arr[FT4_A_TTLS].n = x % 4;
+    for (uint32_t j = 0; j < r->arr[FT4_A_TTLS].n; j++)
+        r->arr[FT4_A_TTLS].v[j] = (x >> (4 * j)) % 7 * 40;
+}
+
+static void fill_mix(ft_topn *t, unsigned from, unsigned to)
+{
+    ft4_record r;
+    ft_error err;
+    for (unsigned i = from; i < to; i++) {
+        mix_record(i, &r);
+        assert_int_equal(ft_topn_add(t, &r, &err), 0);
+    }
+}
+
+static size_t slurp_n(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, size, f);
+    fclose(f);
+    assert_true(n < size);
+    return n;
+}
+
+/* Every section of a partial file has its keys strictly ascending. */
+static void assert_ascending(const char *path)
+{
+    ft_error err;
+    ft_partial_reader *r = ft_partial_reader_open(path, &err);
+    assert_non_null(r);
+    while (ft_partial_next_section(r, &err) == 1) {
+        int v2 = strncmp(ft_partial_desc(r), "ft-topn v2 ", 11) == 0;
+        static uint8_t prev[4096], key[4096];
+        uint64_t plen = 0;
+        for (uint64_t i = 0; i < ft_partial_items(r); i++) {
+            uint64_t same = 0, rest, count;
+            if (v2)
+                assert_int_equal(ft_partial_get_uint(r, &same, &err), 0);
+            assert_int_equal(ft_partial_get_uint(r, &rest, &err), 0);
+            assert_true(same <= plen && same + rest <= sizeof key);
+            memcpy(key, prev, same);
+            assert_int_equal(ft_partial_get_bytes(r, key + same, rest, &err), 0);
+            assert_int_equal(ft_partial_get_uint(r, &count, &err), 0);
+            uint64_t len = same + rest, m = len < plen ? len : plen;
+            int c = memcmp(prev, key, m);
+            assert_true(i == 0 || c < 0 || (c == 0 && plen < len));
+            memcpy(prev, key, len);
+            plen = len;
+        }
+        assert_int_equal(ft_partial_end_section(r, &err), 0);
+    }
+    ft_partial_reader_close(r);
+}
+
+static void test_merge_any_order(void **state)
+{
+    (void)state;
+    /* one length, <= 8 differing bytes (radix, keys rebuilt); one length,
+     * more (radix, ties compared whole); arrays (qsort); few keys */
+    static const char *const keys[] = {"netacq_country,dst_port", "src_ip,dst_net,dst_port",
+                                       "common_ttls,netacq_country", "dst_port"};
+    static const unsigned counts[] = {40000, 40000, 40000, 200};
+    static char one[1 << 21], got[1 << 21];
+    for (int k = 0; k < 4; k++) {
+        unsigned n = counts[k], cut[] = {0, n / 5, n / 2, n};
+        ft_topn *all = new_topn(keys[k], FT_TOPN_PACKETS);
+        fill_mix(all, 0, n);
+        write_partial(all, "all.part");
+        assert_ascending(path_of("all.part"));
+        size_t none = slurp_n(path_of("all.part"), one, sizeof one);
+        char names[3][32], paths[3][128];
+        for (int s = 0; s < 3; s++) {
+            ft_topn *t = new_topn(keys[k], FT_TOPN_PACKETS);
+            fill_mix(t, cut[s], cut[s + 1]);
+            snprintf(names[s], sizeof names[s], "s%d.part", s);
+            write_partial(t, names[s]);
+            assert_ascending(path_of(names[s]));
+            strcpy(paths[s], path_of(names[s]));
+            ft_topn_free(t);
+        }
+        static const int orders[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
+                                         {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+        for (int o = 0; o < 6; o++) {
+            char *p[3] = {paths[orders[o][0]], paths[orders[o][1]], paths[orders[o][2]]};
+            ft_topn *m = NULL;
+            ft_error err;
+            /* all at once, or file by file into the table so far */
+            if (o % 2 == 0) {
+                assert_int_equal(ft_topn_merge_files(&m, 3, p, &err), 0);
+            } else {
+                for (int i = 0; i < 3; i++)
+                    assert_int_equal(merge1(&m, p[i], &err), 0);
+            }
+            assert_same_rank(m, all);
+            write_partial(m, "m.part");
+            assert_int_equal(slurp_n(path_of("m.part"), got, sizeof got), none);
+            assert_memory_equal(got, one, none);
+            ft_topn_free(m);
+        }
+        /* sections back to back in one file (read in rounds: the other
+         * file has ended after the first) */
+        char cat[512];
+        snprintf(cat, sizeof cat, "cat '%s' '%s' >'%s'", paths[0], paths[2],
+                 path_of("s02.part"));
+        assert_int_equal(system(cat), 0);
+        char s02[128];
+        strcpy(s02, path_of("s02.part"));
+        char *two[2] = {paths[1], s02};
+        ft_topn *m2 = NULL;
+        ft_error err2;
+        assert_int_equal(ft_topn_merge_files(&m2, 2, two, &err2), 0);
+        assert_same_rank(m2, all);
+        ft_topn_free(m2);
+        /* a table with counts of its own, merged into, then added to */
+        ft_topn *t = new_topn(keys[k], FT_TOPN_PACKETS);
+        fill_mix(t, cut[1], cut[2]);
+        ft_error err;
+        char *p[2] = {paths[2], paths[0]};
+        assert_int_equal(ft_topn_merge_files(&t, 2, p, &err), 0);
+        assert_same_rank(t, all);
+        fill_mix(t, 0, 100);
+        fill_mix(all, 0, 100);
+        assert_same_rank(t, all);
+        ft_topn_free(t);
+        ft_topn_free(all);
+    }
+}
+
+/* Writes a section by hand: layout 1 (whole keys, in the order given) or
+ * 2 (shared prefix and rest, as given). */
+static void hand_section(FILE *f, const char *desc, int layout, int n,
+                         const char *const *keys, const uint8_t *same,
+                         const uint64_t *counts)
+{
+    static uint8_t sec[4096];
+    size_t len = 0, dlen = strlen(desc);
+    memcpy(sec, "\x89" "FT4P\r\n\x1a", 8);
+    sec[8] = 1, sec[9] = 0, sec[10] = (uint8_t)dlen, sec[11] = 0;
+    for (int i = 0; i < 8; i++)
+        sec[12 + i] = (uint8_t)((uint64_t)n >> (8 * i));
+    memcpy(sec + 20, desc, dlen);
+    len = 20 + dlen;
+    for (int i = 0; i < n; i++) {
+        uint8_t key[16] = {0};
+        size_t kl = strlen(keys[i]);
+        memcpy(key, keys[i], kl);
+        key[15] = (uint8_t)kl;
+        size_t from = layout == 2 ? same[i] : 0;
+        if (layout == 2)
+            sec[len++] = (uint8_t)from;
+        sec[len++] = (uint8_t)(16 - from);
+        memcpy(sec + len, key + from, 16 - from);
+        len += 16 - from;
+        sec[len++] = (uint8_t)counts[i]; /* < 128 */
+    }
+    uLong crc = crc32(0, sec, (uInt)len);
+    memcpy(sec + len, "END!", 4);
+    for (int i = 0; i < 4; i++)
+        sec[len + 4 + i] = (uint8_t)(crc >> (8 * i));
+    assert_int_equal(fwrite(sec, 1, len + 8, f), len + 8);
+}
+
+static void test_merge_layouts(void **state)
+{
+    (void)state;
+    ft_error err;
+    /* layout 1 (written before layout 2), keys out of order and twice;
+     * layout 2, out of order too; both merge into one table */
+    FILE *f = fopen(path_of("old.part"), "wb");
+    const char *k1[] = {"US", "RU", "CN", "RU"};
+    const uint64_t c1[] = {5, 7, 1, 2};
+    hand_section(f, "ft-topn v1 key=netacq_country by=flows", 1, 4, k1, NULL, c1);
+    const char *k2[] = {"BR", "CN", "AU"};
+    const uint8_t s2[] = {0, 0, 0};
+    const uint64_t c2[] = {3, 4, 6};
+    hand_section(f, "ft-topn v2 key=netacq_country by=flows", 2, 3, k2, s2, c2);
+    fclose(f);
+    ft_topn *t = NULL;
+    assert_int_equal(merge1(&t, path_of("old.part"), &err), 0);
+    ft4_record r[16];
+    uint64_t c[16];
+    size_t m = ranked(t, 0, r, c);
+    const char *want[] = {"RU", "AU", "CN", "US", "BR"};
+    const uint64_t wc[] = {9, 6, 5, 5, 3};
+    assert_int_equal(m, 5);
+    for (size_t i = 0; i < m; i++) {
+        assert_string_equal(r[i].tag[FT4_T_NETACQ_COUNTRY].s, want[i]);
+        assert_int_equal(c[i], wc[i]);
+    }
+    assert_int_equal(ft_topn_total(t), 28);
+    /* written back: one section in layout 2, ascending */
+    write_partial(t, "new.part");
+    assert_ascending(path_of("new.part"));
+    ft_topn_free(t);
+
+    /* a layout-1 partial of another key is refused naming its version */
+    f = fopen(path_of("other.part"), "wb");
+    hand_section(f, "ft-topn v1 key=maxmind_country by=flows", 1, 1, k1, NULL, c1);
+    fclose(f);
+    t = new_topn("netacq_country", FT_TOPN_FLOWS);
+    assert_int_equal(merge1(&t, path_of("other.part"), &err), -1);
+    assert_non_null(strstr(err.msg, "other.part: cannot merge a partial of 'ft-topn v1 "
+                                    "key=maxmind_country by=flows' into 'ft-topn v1 "
+                                    "key=netacq_country by=flows'"));
+    ft_topn_free(t);
+
+    /* a shared prefix longer than the key before is corrupt */
+    f = fopen(path_of("bad.part"), "wb");
+    const uint8_t bad[] = {3};
+    hand_section(f, "ft-topn v2 key=netacq_country by=flows", 2, 1, k2, bad, c2);
+    fclose(f);
+    t = NULL;
+    assert_int_equal(merge1(&t, path_of("bad.part"), &err), -1);
+    assert_non_null(strstr(err.msg, "bad.part: corrupt"));
+    ft_topn_free(t);
+}
+
+/* More files than are read at once (64): merged in groups. */
+static void test_merge_many_files(void **state)
+{
+    (void)state;
+    enum { N = 70 };
+    static char paths[N][128];
+    char *p[N];
+    ft_topn *all = new_topn("src_ip,dst_port", FT_TOPN_FLOWS);
+    fill_mix(all, 0, N * 300);
+    for (int i = 0; i < N; i++) {
+        ft_topn *t = new_topn("src_ip,dst_port", FT_TOPN_FLOWS);
+        fill_mix(t, (unsigned)i * 300, (unsigned)i * 300 + 300);
+        char name[32];
+        snprintf(name, sizeof name, "many%d.part", i);
+        write_partial(t, name);
+        strcpy(paths[i], path_of(name));
+        p[i] = paths[i];
+        ft_topn_free(t);
+    }
+    ft_topn *m = NULL;
+    ft_error err;
+    assert_int_equal(ft_topn_merge_files(&m, N, p, &err), 0);
+    assert_same_rank(m, all);
+    /* a damaged file past the first group is named */
+    assert_int_equal(truncate(paths[66], 40), 0);
+    ft_topn_free(m);
+    m = NULL;
+    assert_int_equal(ft_topn_merge_files(&m, N, p, &err), -1);
+    assert_non_null(strstr(err.msg, "many66.part: truncated"));
+    ft_topn_free(m);
+    ft_topn_free(all);
+}
+
+/* Keys longer than the 4096 bytes a partial reader gives at once: every
+ * array field full (8 x 64 elements). */
+static void test_long_keys(void **state)
+{
+    (void)state;
+    ft_topn *t = new_topn("common_pktsizes,common_pktsize_freqs,common_ttls,"
+                          "common_ttl_freqs,common_srcports,common_srcport_freqs,"
+                          "common_tcpflags,common_tcpflag_freqs", FT_TOPN_FLOWS);
+    static ft4_record r;
+    ft_error err;
+    for (int i = 0; i < 3; i++) {
+        ft4_record_init(&r);
+        for (int a = 0; a < FT4_A_COUNT; a++) {
+            r.arr[a].n = FT4_ARRAY_READ_MAX;
+            for (int j = 0; j < FT4_ARRAY_READ_MAX; j++)
+                r.arr[a].v[j] = (int64_t)a * 1000 + j + (j == 63 ? i : 0);
+        }
+        for (int k = 0; k <= i; k++)
+            assert_int_equal(ft_topn_add(t, &r, &err), 0);
+    }
+    write_partial(t, "long.part");
+    ft_topn *m = NULL;
+    assert_int_equal(merge1(&m, path_of("long.part"), &err), 0);
+    assert_same_rank(m, t);
+    ft_topn_entry *e;
+    size_t n;
+    assert_int_equal(ft_topn_rank(m, 0, &e, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_true(e[0].len > 4096);
+    free(e);
+    ft_topn_free(m);
+    ft_topn_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -582,6 +885,10 @@ int main(void)
         cmocka_unit_test(test_format_double),
         cmocka_unit_test(test_ratio_cells),
         cmocka_unit_test(test_partial_merge),
+        cmocka_unit_test(test_merge_any_order),
+        cmocka_unit_test(test_merge_layouts),
+        cmocka_unit_test(test_merge_many_files),
+        cmocka_unit_test(test_long_keys),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
