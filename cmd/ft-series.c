@@ -179,12 +179,11 @@ static ft_series *count_inputs(const opts *o, int n, char **paths)
         ft_usage_error("%s", err.msg);
     /* what ft_series_add reads (all of it, whatever --metric shows: its
      * checks of each value stay the same) */
-    ft_cli_counting_fields(&o->c, FT4_FIELD_BIT(FT4_F_TIME) |
-                           FT4_FIELD_BIT(FT4_F_PACKET_CNT) |
-                           FT4_FIELD_BIT(FT4_F_SRC_IP) |
-                           FT4_FIELD_BIT(FT4_F_DST_NET) |
-                           FT4_FIELD_BIT(FT4_F_PREFIX2ASN));
-    if (ft_partial_add_records(&o->ds, o->c.where, n, paths, add_record, s, &err) < 0)
+    uint32_t reads = FT4_FIELD_BIT(FT4_F_TIME) | FT4_FIELD_BIT(FT4_F_PACKET_CNT) |
+                     FT4_FIELD_BIT(FT4_F_SRC_IP) | FT4_FIELD_BIT(FT4_F_DST_NET) |
+                     FT4_FIELD_BIT(FT4_F_PREFIX2ASN);
+    if (ft_partial_add_records(&o->ds, o->c.where, reads, n, paths, add_record, s,
+                               &err) < 0)
         ft_die(FT_EXIT_DATA, "%s", err.msg);
     return s;
 }

@@ -156,8 +156,8 @@ static ft_topn *count_inputs(const opts *o, int n, char **paths)
                                                 : 0;
     for (int i = 0; i < o->nfields; i++)
         reads |= FT4_FIELD_BIT(o->fields[i]);
-    ft_cli_counting_fields(&o->c, reads);
-    if (ft_partial_add_records(&o->ds, o->c.where, n, paths, add_record, t, &err) < 0)
+    if (ft_partial_add_records(&o->ds, o->c.where, reads, n, paths, add_record, t,
+                               &err) < 0)
         ft_die(FT_EXIT_DATA, "%s", err.msg);
     return t;
 }

@@ -10,7 +10,6 @@
 #include "ft4.h"
 #include "msg.h"
 #include "partial.h"
-#include "reader.h"
 #include "sink.h"
 
 volatile sig_atomic_t ft_stop_requested;
@@ -121,9 +120,4 @@ void ft_cli_counting_check(const ft_cli_counting *o, const ft_dataset_spec *ds)
         ft_usage_error("--dataset, --from and --to select records: not with --merge");
     if (o->merge && o->where)
         ft_usage_error("-e selects records: not with --merge");
-}
-
-void ft_cli_counting_fields(const ft_cli_counting *o, uint32_t reads)
-{
-    ft_reader_set_default_fields(reads | (o->where ? ft_expr_fields(o->where) : 0));
 }

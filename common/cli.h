@@ -8,7 +8,6 @@
 #define FT_CLI_H
 
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 
 /* Also installs the default for SIGINT, SIGTERM and SIGHUP: remove every
@@ -48,11 +47,6 @@ int ft_cli_counting_opt(ft_cli_counting *o, int c, const char *arg);
  * error (those select records; a partial holds what its run counted). */
 void ft_cli_counting_check(const ft_cli_counting *o,
                            const struct ft_dataset_spec *ds);
-
-/* Before counting: the readers that follow decode only the fields the
- * tool's counting reads (`reads`, FT4_FIELD_BIT bits, datum.h) and those
- * of -e (reader.h, decode projection). */
-void ft_cli_counting_fields(const ft_cli_counting *o, uint32_t reads);
 
 /* Prints every FT4 field with its type and meaning (--help-fields). */
 void ft_print_fields(FILE *fp);

@@ -329,8 +329,8 @@ int ft_partial_expect(const ft_partial_reader *r, const char *want, ft_error *er
 }
 
 int ft_partial_add_records(const ft_dataset_spec *spec, const ft_expr *where,
-                           int n, char *const *paths, ft_partial_add_fn add,
-                           void *agg, ft_error *err)
+                           uint32_t fields, int n, char *const *paths,
+                           ft_partial_add_fn add, void *agg, ft_error *err)
 {
     ft4_record *rec = malloc(sizeof *rec); /* 4 KiB of arrays */
     if (!rec)
@@ -341,6 +341,7 @@ int ft_partial_add_records(const ft_dataset_spec *spec, const ft_expr *where,
         free(rec);
         return -1;
     }
+    ft_reader_set_fields(in, fields | (where ? ft_expr_fields(where) : 0));
     int rc;
     while ((rc = ft_reader_next(in, rec, err)) == 1) {
         if (where && !ft_expr_match(where, rec))

@@ -113,7 +113,9 @@ int ft_partial_expect(const ft_partial_reader *r, const char *want,
  * 0: stdin; spec, when not NULL, selects a dataset and a time range as
  * ft_reader_open_spec does) that matches where (expr.h; NULL: every
  * record) to add; an error of add comes back as "INPUT: record N:
- * MESSAGE".
+ * MESSAGE".  `fields` are the fields add reads (FT4_FIELD_BIT bits,
+ * datum.h): only those and where's are decoded (reader.h,
+ * ft_reader_set_fields).
  *
  * ft_partial_write_result opens path (NULL or "-" = stdout), lets write
  * fill it, and commits it (a file appears only when complete; after an
@@ -122,8 +124,8 @@ int ft_partial_expect(const ft_partial_reader *r, const char *want,
 typedef int (*ft_partial_add_fn)(void *agg, const ft4_record *r, ft_error *err);
 struct ft_expr;
 int ft_partial_add_records(const ft_dataset_spec *spec, const struct ft_expr *where,
-                           int n, char *const *paths, ft_partial_add_fn add,
-                           void *agg, ft_error *err);
+                           uint32_t fields, int n, char *const *paths,
+                           ft_partial_add_fn add, void *agg, ft_error *err);
 typedef int (*ft_partial_write_fn)(void *ctx, ft_sink *sink, ft_error *err);
 int ft_partial_write_result(const char *path, int partial,
                             ft_partial_write_fn write, void *ctx, ft_error *err);

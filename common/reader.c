@@ -27,10 +27,6 @@ struct ft_reader {
 
 static char *const stdin_path[] = {"-"};
 
-static uint32_t default_fields = FT4_FIELDS_ALL;
-
-void ft_reader_set_default_fields(uint32_t fields) { default_fields = fields; }
-
 void ft_reader_set_fields(ft_reader *r, uint32_t fields) { r->fields = fields; }
 
 ft_reader *ft_reader_open(int npaths, char *const *paths, ft_error *err)
@@ -42,7 +38,7 @@ ft_reader *ft_reader_open(int npaths, char *const *paths, ft_error *err)
     }
     r->from = INT64_MIN;
     r->to = INT64_MAX;
-    r->fields = default_fields;
+    r->fields = FT4_FIELDS_ALL;
     if (npaths <= 0) {
         r->npaths = 1;
         r->paths = stdin_path;

@@ -44,10 +44,6 @@ ft_reader *ft_reader_open_spec(const ft_dataset_spec *spec, int npaths,
  * ft_reader_next.
  */
 void ft_reader_set_fields(ft_reader *r, uint32_t fields);
-/* The fields of every reader opened from now on in this process, for
- * tools whose reading loop is shared code (partial.h's
- * ft_partial_add_records). */
-void ft_reader_set_default_fields(uint32_t fields);
 
 /* 1 = a record in *rec, 0 = all inputs done, -1 = error (err names the
  * input and position; the reader is then finished). */

@@ -805,21 +805,15 @@ static void write_framed(const char *path, const ft4_record *v, size_t n)
 
 /* Reads path with every field and with mask (spec's range, if any):
  * the same records (projected), the same end or the same error. */
-static size_t compare_reads(const char *path, uint32_t mask, const ft_dataset_spec *spec,
-                            int use_default)
+static size_t compare_reads(const char *path, uint32_t mask, const ft_dataset_spec *spec)
 {
     char *paths[1] = {(char *)path};
     ft_error ef = {{0}}, ep = {{0}};
     ft_reader *full = spec ? ft_reader_open_spec(spec, 1, paths, &ef)
                            : ft_reader_open(1, paths, &ef);
-    if (use_default)
-        ft_reader_set_default_fields(mask);
     ft_reader *part = spec ? ft_reader_open_spec(spec, 1, paths, &ep)
                            : ft_reader_open(1, paths, &ep);
-    if (use_default)
-        ft_reader_set_default_fields(FT4_FIELDS_ALL);
-    else
-        ft_reader_set_fields(part, mask);
+    ft_reader_set_fields(part, mask);
     assert_non_null(full);
     assert_non_null(part);
     static ft4_record a, b;
@@ -858,9 +852,9 @@ static void test_readers(void **state)
     write_framed(files[2], v, n);
     for (int k = 0; k < 3; k++) {
         for (int f = 0; f < FT4_F_COUNT; f++)
-            assert_int_equal(compare_reads(files[k], FT4_FIELD_BIT(f), NULL, f & 1), n);
+            assert_int_equal(compare_reads(files[k], FT4_FIELD_BIT(f), NULL), n);
         for (int i = 0; i < 8; i++)
-            assert_int_equal(compare_reads(files[k], random_mask(), NULL, i & 1), n);
+            assert_int_equal(compare_reads(files[k], random_mask(), NULL), n);
         /* a time range reads time even when the mask leaves it out */
         ft_dataset_spec spec;
         ft_dataset_spec_init(&spec);
@@ -870,9 +864,9 @@ static void test_readers(void **state)
         for (size_t i = 0; i < n; i++)
             want += v[i].time >= spec.from && v[i].time <= spec.to;
         assert_true(want > 0 && want < n);
-        assert_int_equal(compare_reads(files[k], FT4_FIELD_BIT(FT4_F_DST_PORT), &spec, 0),
+        assert_int_equal(compare_reads(files[k], FT4_FIELD_BIT(FT4_F_DST_PORT), &spec),
                          want);
-        assert_int_equal(compare_reads(files[k], 0, &spec, 1), want);
+        assert_int_equal(compare_reads(files[k], 0, &spec), want);
     }
     free(v);
 }
@@ -950,11 +944,11 @@ static void test_reader_containers(void **state)
             const char *p = tpath("hand.avro");
             write_file(p, &f);
             free(f.b);
-            size_t got = compare_reads(p, random_mask(), NULL, 0);
+            size_t got = compare_reads(p, random_mask(), NULL);
             if (damage == 0)
                 assert_int_equal(got, n);
-            compare_reads(p, FT4_FIELD_BIT(below(FT4_F_COUNT)), NULL, 0);
-            compare_reads(p, 0, NULL, 1);
+            compare_reads(p, FT4_FIELD_BIT(below(FT4_F_COUNT)), NULL);
+            compare_reads(p, 0, NULL);
         }
         for (int b = 0; b < 4; b++)
             free(blocks[b].b);
