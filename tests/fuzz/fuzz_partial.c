@@ -26,17 +26,27 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* A scratch file for the round trip (a sink renames into place). */
+/* A scratch file for the round trip (a sink renames into place), in a
+ * directory of its own that is removed when the process exits (a crash
+ * leaves it). */
+static char scratch_dir[] = "/tmp/fuzz-partial-XXXXXX";
+static char scratch_path[64];
+
+static void remove_scratch(void)
+{
+    unlink(scratch_path);
+    rmdir(scratch_dir);
+}
+
 static const char *scratch(void)
 {
-    static char path[64];
-    if (!path[0]) {
-        char dir[] = "/tmp/fuzz-partial-XXXXXX";
-        if (!mkdtemp(dir))
+    if (!scratch_path[0]) {
+        if (!mkdtemp(scratch_dir))
             abort();
-        snprintf(path, sizeof path, "%s/p", dir);
+        snprintf(scratch_path, sizeof scratch_path, "%s/p", scratch_dir);
+        atexit(remove_scratch);
     }
-    return path;
+    return scratch_path;
 }
 
 static void check_error(const ft_error *err, const char *path)
