@@ -9,6 +9,12 @@
 # Prints, per filter, the ratio to ft-cat --count and the extra
 # nanoseconds per record.  The target: ratio close to 1 (the filter costs
 # tens of nanoseconds per record next to a read of a few hundred).
+#
+# Then the tools that write records (framed, and Avro with the null
+# codec, into files in the same directory) and the pipe
+# `ft-filter | ft-topn`: records copied as read (the default) against
+# every record decoded and encoded again (FT_COPY_RECORDS=0), same run;
+# both outputs are compared byte for byte.
 set -u
 if [ $# -ne 2 ]; then
   echo "usage: sh bench/filter_bench.sh BIN_DIR BUILD_DIR" >&2
@@ -63,3 +69,27 @@ done
 t=$(best "$bin/ft-filter" --intersect -e 'netacq_country == "RU"' -e 'uniq_dst_ips >= 60000' "$data")
 awk -v t="$t" -v b="$base" -v n="$n" 'BEGIN {
   printf "%-60s %8.3f %9s %7.3f %10.1f\n", "--intersect RU / uniq_dst_ips >= 60000", t, "-", t / b, (t - b) / n * 1e9 }'
+
+echo
+echo "writing records: copied (default) vs decoded and encoded again (FT_COPY_RECORDS=0)"
+printf '%-60s %8s %8s %7s
+' command copied encoded ratio
+# best_sh NAME CMD: best time of CMD run by sh (output to $dir/out)
+best_sh() { best sh -c "$1"; }
+e='common_ttls in 64..255'
+for cmd in \
+  "'$bin/ft-cat' -F framed '$data'" \
+  "'$bin/ft-cat' --codec null -F avro '$data'" \
+  "'$bin/ft-filter' -F framed '$e' '$data'" \
+  "'$bin/ft-filter' --codec null -F avro '$e' '$data'" \
+  "'$bin/ft-filter' -F framed '$e' '$data' | '$bin/ft-topn' -k netacq_country"
+do
+  tc=$(best_sh "$cmd") && cp "$dir/out" "$dir/copied" &&
+  te=$(FT_COPY_RECORDS=0 && export FT_COPY_RECORDS && best_sh "$cmd") || exit 1
+  cmp -s "$dir/out" "$dir/copied" || { echo "filter_bench: outputs differ: $cmd" >&2; exit 1; }
+  label=$(echo "$cmd" | sed -e "s|'$bin/||g" -e "s|'$data'|FILE|g" -e "s|'||g")
+  awk -v l="$label" -v c="$tc" -v e="$te" 'BEGIN {
+    if (length(l) > 60) l = substr(l, 1, 57) "...";
+    printf "%-60s %8.3f %8.3f %7.3f\n", l, c, e, c / e }'
+done
+rm -f "$dir/out" "$dir/copied"

@@ -95,12 +95,20 @@ int main(int argc, char **argv)
     if (!count_only && !(out = ft_output_open(&oo, &err)))
         ft_die(FT_EXIT_DATA, "%s", err.msg);
 
+    /* Avro or framed output copies each record's bytes as they were read
+     * (when its input is in FT4's schema): decode none of its fields. */
+    if (out && ft_output_copies_encoded(out))
+        ft_reader_set_encoded(in, 0);
+
     static ft4_record rec;
     uint64_t n = 0;
     int status = FT_EXIT_OK, rc = 0;
     while ((limit < 0 || n < (uint64_t)limit) &&
            (rc = ft_reader_next(in, &rec, &err)) == 1) {
-        if (out && ft_output_put(out, &rec, &err) < 0) {
+        size_t len;
+        const uint8_t *enc = ft_reader_encoded(in, &len);
+        if (out && (enc ? ft_output_put_encoded(out, enc, len, &err)
+                        : ft_output_put(out, &rec, &err)) < 0) {
             rc = -1;
             break;
         }

@@ -189,13 +189,16 @@ static int filter_records(ft_reader *in, const ft_expr *filter,
             n[0]++;
             m = ft_expr_match(rest, &rec);
         }
-        if (m) {
+        if (m)
             n[1]++;
-            if (out && ft_output_put(out, &rec, err) < 0)
-                return -1;
-        } else if (fail && ft_output_put(fail, &rec, err) < 0) {
+        ft_output *to = m ? out : fail;
+        if (!to)
+            continue;
+        size_t len;
+        const uint8_t *enc = ft_reader_encoded(in, &len);
+        if ((enc ? ft_output_put_encoded(to, enc, len, err)
+                 : ft_output_put(to, &rec, err)) < 0)
             return -1;
-        }
     }
     return rc;
 }
@@ -357,6 +360,13 @@ int main(int argc, char **argv)
             ft_die(FT_EXIT_DATA, "%s", err.msg);
         }
     }
+    /* Records written as Avro or framed are copied as they were read
+     * (when their input is in FT4's schema): decode only what the filters
+     * read. */
+    if ((out || fail) && (!out || ft_output_copies_encoded(out)) &&
+        (!fail || ft_output_copies_encoded(fail)))
+        ft_reader_set_encoded(in, ft_expr_fields(filter) |
+                                  (rest ? ft_expr_fields(rest) : 0));
 
     uint64_t n[2] = {0, 0};
     int status = FT_EXIT_OK;

@@ -22,6 +22,9 @@ struct ft_avro_reader {
     int64_t left;         /* records of it still to decode */
     const uint8_t *data;  /* records of the current block */
     size_t len, pos;
+    size_t last;          /* where the record returned last starts */
+    int copy;             /* ft_avro_reader_set_copy */
+    int canonical;        /* the record returned last may be copied */
     int failed;
 };
 
@@ -86,7 +89,11 @@ int ft_avro_reader_next(ft_avro_reader *r, ft4_record *rec, ft_error *err)
             return rc;
     }
     const char *why = "corrupt record";
-    if (ft4_decode_fields(&r->plan, r->fields, r->data, r->len, &r->pos, rec, &why) < 0) {
+    r->last = r->pos;
+    if ((r->copy ? ft4_decode_for_copy(&r->plan, r->fields, r->data, r->len,
+                                       &r->pos, rec, &r->canonical, &why)
+                 : ft4_decode_fields(&r->plan, r->fields, r->data, r->len,
+                                     &r->pos, rec, &why)) < 0) {
         r->failed = 1;
         return ft_error_set(err, "%s: block %llu: record %lld: %s", r->name,
                             (unsigned long long)ft_avro_container_block(r->c),
@@ -100,4 +107,22 @@ int ft_avro_reader_next(ft_avro_reader *r, ft4_record *rec, ft_error *err)
                             r->len - r->pos);
     }
     return 1;
+}
+
+int ft_avro_reader_is_ft4(const ft_avro_reader *r)
+{
+    return ft4_plan_is_ft4(&r->plan);
+}
+
+void ft_avro_reader_set_copy(ft_avro_reader *r)
+{
+    r->copy = ft4_plan_is_ft4(&r->plan);
+}
+
+const uint8_t *ft_avro_reader_encoded(const ft_avro_reader *r, size_t *len)
+{
+    if (!r->copy || !r->canonical || r->failed)
+        return NULL;
+    *len = r->pos - r->last;
+    return r->data + r->last;
 }

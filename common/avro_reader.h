@@ -53,6 +53,18 @@ int ft_avro_reader_next(ft_avro_reader *r, ft4_record *rec, ft_error *err);
  * default is FT4_FIELDS_ALL): the others read as 0 or empty, and a file is
  * refused exactly as it is with every field. */
 void ft_avro_reader_set_fields(ft_avro_reader *r, uint32_t fields);
+/* 1 when the file's schema encodes records exactly as FT4's own does
+ * (ft4_plan_is_ft4). */
+int ft_avro_reader_is_ft4(const ft_avro_reader *r);
+/* Records to be copied (ft4_decode_for_copy): when the file's schema
+ * encodes records exactly as FT4's own does (ft4_plan_is_ft4), from now on
+ * ft_avro_reader_encoded gives the bytes of each record that are exactly
+ * what ft4_encode writes for it, and a record for which it gives none
+ * holds every field.  No effect on files of other schemas. */
+void ft_avro_reader_set_copy(ft_avro_reader *r);
+/* The bytes of the record returned last (valid until the next call), or
+ * NULL when it may not be copied (see ft_avro_reader_set_copy). */
+const uint8_t *ft_avro_reader_encoded(const ft_avro_reader *r, size_t *len);
 void ft_avro_reader_close(ft_avro_reader *r);
 
 #endif

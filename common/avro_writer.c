@@ -449,6 +449,24 @@ oom:
     return NULL;
 }
 
+/* Counts the n-byte record just placed at the end of j's block, first
+ * moving it to the next block when it does not fit this one. */
+static int add_record(ft_avro_writer *w, job *j, size_t n, ft_error *err)
+{
+    if (j->raw_len && j->raw_len + n > w->block_bytes) {
+        memcpy(w->rec, j->raw + j->raw_len, n);
+        if (submit(w, err) < 0) {
+            w->failed = 1;
+            return -1;
+        }
+        j = &w->jobs[w->submitted % (uint64_t)w->njobs];
+        memcpy(j->raw + j->raw_len, w->rec, n);
+    }
+    j->raw_len += n;
+    j->count++;
+    return 0;
+}
+
 int ft_avro_writer_put(ft_avro_writer *w, const ft4_record *r, ft_error *err)
 {
     if (w->failed)
@@ -469,19 +487,21 @@ int ft_avro_writer_put(ft_avro_writer *w, const ft4_record *r, ft_error *err)
     /* Encode in place (raw_cap leaves FT4_ENCODED_MAX of room); only a
      * record that starts the next block is moved. */
     job *j = &w->jobs[w->submitted % (uint64_t)w->njobs];
-    size_t n = ft4_encode(r, j->raw + j->raw_len);
-    if (j->raw_len && j->raw_len + n > w->block_bytes) {
-        memcpy(w->rec, j->raw + j->raw_len, n);
-        if (submit(w, err) < 0) {
-            w->failed = 1;
-            return -1;
-        }
-        j = &w->jobs[w->submitted % (uint64_t)w->njobs];
-        memcpy(j->raw + j->raw_len, w->rec, n);
-    }
-    j->raw_len += n;
-    j->count++;
-    return 0;
+    return add_record(w, j, ft4_encode(r, j->raw + j->raw_len), err);
+}
+
+int ft_avro_writer_put_encoded(ft_avro_writer *w, const uint8_t *rec,
+                               size_t n, ft_error *err)
+{
+    if (w->failed)
+        return ft_error_set(err, "%s: write after an error",
+                            ft_sink_name(w->out));
+    if (n > FT4_ENCODED_MAX)
+        return ft_error_set(err, "%s: record of %zu bytes, more than %d",
+                            ft_sink_name(w->out), n, FT4_ENCODED_MAX);
+    job *j = &w->jobs[w->submitted % (uint64_t)w->njobs];
+    memcpy(j->raw + j->raw_len, rec, n);
+    return add_record(w, j, n, err);
 }
 
 int ft_avro_writer_close(ft_avro_writer *w, ft_error *err)

@@ -47,6 +47,10 @@ ft_avro_writer *ft_avro_writer_open(ft_sink *out, const ft_avro_opts *o,
 /* Refuses (returns -1) a record with an array longer than
  * FT4_ARRAY_READ_MAX or a tag longer than FT4_TAG_MAX. */
 int ft_avro_writer_put(ft_avro_writer *w, const ft4_record *r, ft_error *err);
+/* Writes a record given as its n bytes in FT4's schema, as they are
+ * (see ft4_encoded_canonical); refuses more than FT4_ENCODED_MAX bytes. */
+int ft_avro_writer_put_encoded(ft_avro_writer *w, const uint8_t *rec,
+                               size_t n, ft_error *err);
 /* Writes the last block (and the header if nothing was written yet) and
  * frees the writer; returns -1 on a write error. */
 int ft_avro_writer_close(ft_avro_writer *w, ft_error *err);

@@ -105,6 +105,91 @@ size_t ft4_encode(const ft4_record *r, uint8_t *buf)
     return (size_t)(p - buf);
 }
 
+/* The byte after a varint at p that ft4_encode would write the same way:
+ * no redundant high 0 group (a last byte of 0 after others), and a tenth
+ * byte of exactly 1 (the value's bit 63; ft4_get_long ignores the rest).
+ * NULL when it is not so, or runs past end. */
+static const uint8_t *canonical_zz(const uint8_t *p, const uint8_t *end)
+{
+    for (int i = 0; i < 10 && p < end; i++) {
+        uint8_t b = *p++;
+        if (!(b & 0x80)) {
+            if (i == 9)
+                return b == 1 ? p : NULL;
+            return b || i == 0 ? p : NULL;
+        }
+    }
+    return NULL;
+}
+
+/* canonical_zz, quicker: one byte (most values), or a varint that ends
+ * within the next 8 bytes, found with one load: ft-cat copying records
+ * spent as long in this check as in decoding before it was so. */
+static inline const uint8_t *canon_zz(const uint8_t *p, const uint8_t *end)
+{
+    if (p < end && *p < 0x80)
+        return p + 1;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        uint64_t stop = ~w & 0x8080808080808080ull; /* bytes that end it */
+        if (stop) {
+            unsigned i = (unsigned)__builtin_ctzll(stop) >> 3;
+            return p[i] ? p + i + 1 : NULL; /* i >= 1 here */
+        }
+    }
+#endif
+    return canonical_zz(p, end);
+}
+
+/* The byte after an array at p as ft4_encode writes it: one block of
+ * n > 0 items then 0, or just 0.  NULL when it is not so. */
+static const uint8_t *canon_array(const uint8_t *p, const uint8_t *end)
+{
+    if (p >= end)
+        return NULL;
+    unsigned b = *p++;
+    if (b == 0)
+        return p;
+    /* a count of 1..63 is one byte, zigzag: even; 64 is two */
+    unsigned n;
+    if (b < 0x80 && !(b & 1)) {
+        n = b >> 1;
+    } else if (b == 0x80 && p < end && *p == 1) {
+        n = 64;
+        p++;
+    } else {
+        return NULL;
+    }
+    for (unsigned k = 0; k < n; k++)
+        if (!(p = canon_zz(p, end)))
+            return NULL;
+    return p < end && *p == 0 ? p + 1 : NULL;
+}
+
+int ft4_encoded_canonical(const uint8_t *buf, size_t len)
+{
+    const uint8_t *p = buf, *end = buf + len;
+    for (int i = 0; i < 13; i++)
+        if (!(p = canon_zz(p, end)))
+            return 0;
+    for (int i = 0; i < FT4_A_COUNT; i++)
+        if (!(p = canon_array(p, end)))
+            return 0;
+    for (int i = 0; i < FT4_T_COUNT; i++) {
+        /* the length of a tag (at most 15 bytes) is one byte */
+        if (p >= end || (*p & 0x81) || (*p >> 1) > FT4_TAG_MAX ||
+            (size_t)(end - p) < 1u + (*p >> 1))
+            return 0;
+        p += 1 + (*p >> 1);
+    }
+    for (int i = 0; i < 3; i++)
+        if (!(p = canon_zz(p, end)))
+            return 0;
+    return p == end;
+}
+
 static const ft4_plan canonical = {
     .nsteps = FT4_F_COUNT,
     .step = {
@@ -499,13 +584,23 @@ _Static_assert(16 * 10 + FT4_A_COUNT * (1 + WALK_ITEMS * 10 + 1) +
 /* The byte after a varint of 2 to 10 bytes at p, or NULL when it is
  * longer.  Unrolled: a fixed-length field (addresses, times) then
  * predicts each exit. */
-static inline const uint8_t *skip_long_tail(const uint8_t *p)
+static inline const uint8_t *skip_long_tail(const uint8_t *p, int check)
 {
 #pragma GCC unroll 9
     for (int i = 1; i < 10; i++)
-        if (p[i] < 0x80)
+        if (p[i] < 0x80) {
+            /* check: also NULL when ft4_encode would not write it so */
+            if (check && (i == 9 ? p[i] != 1 : p[i] == 0))
+                return NULL;
             return p + i + 1;
+        }
     return NULL;
+}
+
+/* 1 when the varint [q, p) that rd() read is as ft4_encode writes it. */
+static inline int minimal_varint(const uint8_t *q, const uint8_t *p)
+{
+    return p - q == 1 || (p - q == 10 ? p[-1] == 1 : p[-1] != 0);
 }
 
 /* One varint of at most 10 bytes (longer: the full decode). */
@@ -513,7 +608,7 @@ static inline const uint8_t *skip_long_tail(const uint8_t *p)
     do {                                                            \
         if (*p < 0x80) {                                            \
             p++;                                                    \
-        } else if (!(p = skip_long_tail(p))) {                      \
+        } else if (!(p = skip_long_tail(p, check))) {               \
             goto full;                                              \
         }                                                           \
     } while (0)
@@ -521,22 +616,28 @@ static inline const uint8_t *skip_long_tail(const uint8_t *p)
  * checks the range). */
 #define SKIP_INT()                                                  \
     do {                                                            \
+        int k_;                                                     \
         if (*p < 0x80)                                              \
-            p++;                                                    \
+            k_ = 0;                                                 \
         else if (p[1] < 0x80)                                       \
-            p += 2;                                                 \
+            k_ = 1;                                                 \
         else if (p[2] < 0x80)                                       \
-            p += 3;                                                 \
+            k_ = 2;                                                 \
         else if (p[3] < 0x80)                                       \
-            p += 4;                                                 \
+            k_ = 3;                                                 \
         else                                                        \
             goto full;                                              \
+        if (check && k_ && p[k_] == 0)                              \
+            goto full;                                              \
+        p += k_ + 1;                                                \
     } while (0)
 #define W_LONG(f, dst)                                              \
     do {                                                            \
         if (WANT(f)) {                                              \
             int64_t v_;                                             \
-            if (!(p = rd(p, end, &v_, why)))                        \
+            const uint8_t *q_ = p;                                  \
+            if (!(p = rd(p, end, &v_, why)) ||                      \
+                (check && !minimal_varint(q_, p)))                  \
                 goto full;                                          \
             (dst) = v_;                                             \
         } else {                                                    \
@@ -548,8 +649,9 @@ static inline const uint8_t *skip_long_tail(const uint8_t *p)
     do {                                                            \
         if (WANT(f)) {                                              \
             int64_t v_;                                             \
+            const uint8_t *q_ = p;                                  \
             if (!(p = rd(p, end, &v_, why)) || v_ < INT32_MIN ||    \
-                v_ > INT32_MAX)                                     \
+                v_ > INT32_MAX || (check && !minimal_varint(q_, p)))  \
                 goto full;                                          \
             (dst) = (int32_t)v_;                                    \
         } else {                                                    \
@@ -562,8 +664,10 @@ static inline const uint8_t *skip_long_tail(const uint8_t *p)
 #define W_ARRAY(f, a)                                               \
     do {                                                            \
         if (WANT(f)) {                                              \
+            const uint8_t *q_ = p;                                  \
             if (!(p = rd_array(p, end, (a), why)) ||                \
-                end - p < WALK_SAFE)                                \
+                end - p < WALK_SAFE ||                              \
+                (check && canon_array(q_, p) != p))                 \
                 goto full;                                          \
             break;                                                  \
         }                                                           \
@@ -582,7 +686,7 @@ static inline const uint8_t *skip_long_tail(const uint8_t *p)
 #define W_TAG(f, t)                                                 \
     do {                                                            \
         if (WANT(f)) {                                              \
-            if (!(p = rd_tag(p, end, (t), why)))                    \
+            if ((check && *p >= 0x80) || !(p = rd_tag(p, end, (t), why))) \
                 goto full;                                          \
             break;                                                  \
         }                                                           \
@@ -594,10 +698,19 @@ static inline const uint8_t *skip_long_tail(const uint8_t *p)
         p += 1 + (b_ >> 1);                                         \
     } while (0)
 
-/* decode_fast for the fields in m; see above. */
-static int decode_some(const ft4_plan *pl, uint32_t m, const uint8_t *buf,
-                       size_t len, size_t *pos, ft4_record *r, const char **why)
+/* decode_fast for the fields in m; see above.  With check (a constant:
+ * each caller gets its own copy), also *copyable = whether the record's
+ * bytes are as ft4_encode writes them (ft4_encoded_canonical), found on
+ * the way: the walk above takes only canonical shapes for the fields it
+ * skips, and the fields it reads are checked as they are read; records
+ * that take the full decode are checked afterwards, and then keep every
+ * field when not canonical. */
+static inline __attribute__((always_inline)) int
+walk_some(const ft4_plan *pl, uint32_t m, const uint8_t *buf, size_t len,
+          size_t *pos, ft4_record *r, const char **why, int check,
+          int *copyable)
 {
+    const size_t start = *pos;
     const uint8_t *p = buf + *pos, *end = buf + len;
     if (end - p < WALK_SAFE)
         goto full;
@@ -630,12 +743,39 @@ static int decode_some(const ft4_plan *pl, uint32_t m, const uint8_t *buf,
         W_LONG(FT4_F_MASSCAN_PACKET_CNT, r->masscan_packet_cnt);
     }
     *pos = (size_t)(p - buf);
+    if (check)
+        *copyable = 1;
     return 0;
 full:
+    *pos = start;
     if (decode_fast(pl, buf, len, pos, r, why) < 0)
         return -1;
+    if (check && !(*copyable = ft4_encoded_canonical(buf + start, *pos - start)))
+        return 0;
     clear_fields(r, m);
     return 0;
+}
+
+static int decode_some(const ft4_plan *pl, uint32_t m, const uint8_t *buf,
+                       size_t len, size_t *pos, ft4_record *r, const char **why)
+{
+    return walk_some(pl, m, buf, len, pos, r, why, 0, NULL);
+}
+
+int ft4_decode_for_copy(const ft4_plan *p, uint32_t fields, const uint8_t *buf,
+                        size_t len, size_t *pos, ft4_record *r, int *copyable,
+                        const char **why)
+{
+    fields &= FT4_FIELDS_ALL;
+    if (!ft4_plan_is_ft4(p) || fields == FT4_FIELDS_ALL) {
+        size_t start = *pos;
+        if (ft4_decode(p, buf, len, pos, r, why) < 0)
+            return -1;
+        *copyable = ft4_plan_is_ft4(p) &&
+                     ft4_encoded_canonical(buf + start, *pos - start);
+        return 0;
+    }
+    return walk_some(p, fields, buf, len, pos, r, why, 1, copyable);
 }
 #undef SKIP_LONG
 #undef SKIP_INT

@@ -81,6 +81,38 @@ int ft4_decode(const ft4_plan *p, const uint8_t *buf, size_t len,
 int ft4_decode_fields(const ft4_plan *p, uint32_t fields, const uint8_t *buf,
                       size_t len, size_t *pos, ft4_record *r, const char **why);
 
+/* 1 when records under plan p are encoded exactly as under FT4's own
+ * schema (the same fields in the same order, an int read as a long
+ * encoding as that long does): the bytes of a record decoded with p are
+ * then an encoding of it in FT4's schema, which a writer may copy. */
+static inline int ft4_plan_is_ft4(const ft4_plan *p)
+{
+    return p->fast && !p->zero_spoof_masscan;
+}
+
+/*
+ * 1 when buf[0..len) is exactly what ft4_encode writes for the record it
+ * encodes, 0 when not.  Avro allows other encodings of the same record
+ * (varints with redundant 0x80 bytes, arrays in several blocks or blocks
+ * with a byte size), which ft4_decode accepts and ft4_encode never
+ * writes: such bytes are re-encoded, never copied, so that the same
+ * records always give the same bytes.  Meant for bytes ft4_decode
+ * accepted with a plan for which ft4_plan_is_ft4() holds, but safe on any.
+ */
+int ft4_encoded_canonical(const uint8_t *buf, size_t len);
+
+/*
+ * For a reader whose records may be copied rather than re-encoded (p with
+ * ft4_plan_is_ft4): decodes one record as ft4_decode_fields does and sets
+ * *copyable = ft4_encoded_canonical() of its bytes, for less than a
+ * separate check would cost.  When not canonical, every field is decoded
+ * (the record must then be re-encoded from its fields).  Other plans
+ * decode every field and give *copyable = 0.
+ */
+int ft4_decode_for_copy(const ft4_plan *p, uint32_t fields, const uint8_t *buf,
+                        size_t len, size_t *pos, ft4_record *r, int *copyable,
+                        const char **why);
+
 /* Zigzag varint helpers, shared with the container code. */
 size_t ft4_put_long(uint8_t *buf, int64_t v);
 /* Returns 0, or -1 when truncated or longer than 10 bytes. */

@@ -244,6 +244,23 @@ int ft_framed_writer_put(ft_framed_writer *w, const ft4_record *r, ft_error *err
     return 0;
 }
 
+int ft_framed_writer_put_encoded(ft_framed_writer *w, const uint8_t *rec,
+                                 size_t n, ft_error *err)
+{
+    if (w->failed)
+        return write_failed(w, err);
+    if (n > FT4_ENCODED_MAX)
+        return ft_error_set(err, "%s: record of %zu bytes", ft_sink_name(w->out), n);
+    /* a batch below its target leaves FT4_ENCODED_MAX of room */
+    memcpy(w->buf + FT_FRAMED_FRAME_LEN + w->len, rec, n);
+    w->len += n;
+    w->count++;
+    w->total++;
+    if (w->len >= FT_FRAMED_BATCH_TARGET)
+        return emit_batch(w, err);
+    return 0;
+}
+
 int ft_framed_writer_flush(ft_framed_writer *w, ft_error *err)
 {
     if (w->failed)
@@ -288,6 +305,9 @@ struct ft_framed_reader {
     uint8_t *buf;       /* current batch payload */
     size_t cap;
     size_t len, pos;
+    size_t rec_start;   /* where the record returned last starts */
+    int copy;           /* ft_framed_reader_set_copy */
+    int canonical;      /* the record returned last may be copied */
     uint32_t count;     /* records in the current batch */
     uint32_t left;      /* of which not yet returned */
     uint64_t stream;    /* 1 for the first stream of the input */
@@ -534,7 +554,11 @@ int ft_framed_reader_next(ft_framed_reader *r, ft4_record *rec, ft_error *err)
         }
     }
     const char *why;
-    if (ft4_decode_fields(r->plan, r->fields, r->buf, r->len, &r->pos, rec, &why) < 0) {
+    r->rec_start = r->pos;
+    if ((r->copy ? ft4_decode_for_copy(r->plan, r->fields, r->buf, r->len,
+                                       &r->pos, rec, &r->canonical, &why)
+                 : ft4_decode_fields(r->plan, r->fields, r->buf, r->len,
+                                     &r->pos, rec, &why)) < 0) {
         unsigned long long i = r->count - r->left + 1;
         r->left = 0;
         return fail(r, err, "batch %llu: record %llu: %s",
@@ -551,6 +575,16 @@ int ft_framed_reader_next(ft_framed_reader *r, ft4_record *rec, ft_error *err)
 void ft_framed_reader_set_fields(ft_framed_reader *r, uint32_t fields)
 {
     r->fields = fields;
+}
+
+void ft_framed_reader_set_copy(ft_framed_reader *r) { r->copy = 1; }
+
+const uint8_t *ft_framed_reader_encoded(const ft_framed_reader *r, size_t *len)
+{
+    if (!r->copy || !r->canonical)
+        return NULL;
+    *len = r->pos - r->rec_start;
+    return r->buf + r->rec_start;
 }
 
 void ft_framed_reader_close(ft_framed_reader *r)

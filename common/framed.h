@@ -52,11 +52,23 @@ int ft_framed_reader_next(ft_framed_reader *r, ft4_record *rec, ft_error *err);
  * default is FT4_FIELDS_ALL): the others read as 0 or empty, and a stream
  * is refused exactly as it is with every field. */
 void ft_framed_reader_set_fields(ft_framed_reader *r, uint32_t fields);
+/* Records to be copied (ft4_decode_for_copy): from now on
+ * ft_framed_reader_encoded gives the bytes of each record that are exactly
+ * what ft4_encode writes for it, and a record for which it gives none
+ * holds every field. */
+void ft_framed_reader_set_copy(ft_framed_reader *r);
+/* The bytes of the record returned last (valid until the next call), or
+ * NULL when it may not be copied (see ft_framed_reader_set_copy). */
+const uint8_t *ft_framed_reader_encoded(const ft_framed_reader *r, size_t *len);
 void ft_framed_reader_close(ft_framed_reader *r);
 
 /* Writes the header at once. */
 ft_framed_writer *ft_framed_writer_open(ft_sink *out, ft_error *err);
 int ft_framed_writer_put(ft_framed_writer *w, const ft4_record *r, ft_error *err);
+/* Writes a record given as its n bytes in FT4's schema, as they are
+ * (see ft4_encoded_canonical); refuses more than FT4_ENCODED_MAX bytes. */
+int ft_framed_writer_put_encoded(ft_framed_writer *w, const uint8_t *rec,
+                                 size_t n, ft_error *err);
 /* Pushes the current batch to the sink (e.g. before a pause in a live
  * stream, so readers see records promptly; then ft_sink_flush the sink). */
 int ft_framed_writer_flush(ft_framed_writer *w, ft_error *err);

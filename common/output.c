@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "datum.h"
 #include "framed.h"
 #include "parse.h"
 #include "sink.h"
@@ -103,6 +104,7 @@ struct ft_output {
     ft_framed_writer *framed;
     int header_done;
     uint64_t records;
+    ft4_record decoded; /* ft_output_put_encoded, when it must decode */
     char line[FT4_F_COUNT * (FT_VALUE_MAX + 4)];
 };
 
@@ -335,6 +337,33 @@ int ft_output_put(ft_output *out, const ft4_record *r, ft_error *err)
         rc = ft_framed_writer_put(out->framed, r, err);
     else
         rc = put_text(out, r, err);
+    if (rc == 0)
+        out->records++;
+    return rc;
+}
+
+int ft_output_copies_encoded(const ft_output *out)
+{
+    return out->avro || out->framed;
+}
+
+int ft_output_put_encoded(ft_output *out, const uint8_t *rec, size_t n,
+                          ft_error *err)
+{
+    int rc;
+    if (out->avro) {
+        rc = ft_avro_writer_put_encoded(out->avro, rec, n, err);
+    } else if (out->framed) {
+        rc = ft_framed_writer_put_encoded(out->framed, rec, n, err);
+    } else {
+        size_t pos = 0;
+        const char *why = "corrupt record";
+        if (ft4_decode(ft4_plan_canonical(), rec, n, &pos, &out->decoded, &why) < 0 ||
+            pos != n)
+            return ft_error_set(err, "%s: record to write: %s",
+                                ft_sink_name(out->sink), pos != n ? "bytes left" : why);
+        return ft_output_put(out, &out->decoded, err);
+    }
     if (rc == 0)
         out->records++;
     return rc;

@@ -71,6 +71,14 @@ typedef struct ft_output ft_output;
 
 ft_output *ft_output_open(const ft_output_opts *o, ft_error *err);
 int ft_output_put(ft_output *out, const ft4_record *r, ft_error *err);
+/* 1 when out writes records in FT4's Avro binary encoding (Avro or framed
+ * output), so that ft_output_put_encoded copies their bytes. */
+int ft_output_copies_encoded(const ft_output *out);
+/* Writes the record whose n bytes in FT4's schema are rec, as
+ * ft_reader_encoded gives them (exactly what ft4_encode writes for it):
+ * Avro and framed output copy them, text output decodes them. */
+int ft_output_put_encoded(ft_output *out, const uint8_t *rec, size_t n,
+                          ft_error *err);
 /* Pushes buffered output now (for live streams). */
 int ft_output_flush(ft_output *out, ft_error *err);
 int ft_output_close(ft_output *out, ft_error *err);

@@ -19,6 +19,9 @@ struct ft_reader {
     ft_framed_reader *framed;
     uint64_t records;
     uint32_t fields;        /* decoded: ft_reader_set_fields */
+    int encoded;            /* ft_reader_set_encoded called */
+    uint32_t enc_fields;    /* decoded then from inputs in FT4's schema */
+    int is_ft4;             /* the current input is in FT4's schema */
     int64_t from, to;
     ft_dataset_files files; /* a dataset's files (paths point into it) */
     ft_fetch_names objects; /* a store prefix's objects, read before the */
@@ -28,6 +31,24 @@ struct ft_reader {
 static char *const stdin_path[] = {"-"};
 
 void ft_reader_set_fields(ft_reader *r, uint32_t fields) { r->fields = fields; }
+
+void ft_reader_set_encoded(ft_reader *r, uint32_t fields)
+{
+    /* FT_COPY_RECORDS=0: every record decoded (to compare; same output) */
+    const char *copy = getenv("FT_COPY_RECORDS");
+    if (copy && strcmp(copy, "0") == 0)
+        return;
+    r->encoded = 1;
+    r->enc_fields = fields;
+}
+
+const uint8_t *ft_reader_encoded(const ft_reader *r, size_t *len)
+{
+    if (!r->encoded || !r->is_ft4)
+        return NULL;
+    return r->fmt == FT_IN_AVRO ? ft_avro_reader_encoded(r->avro, len)
+                                : ft_framed_reader_encoded(r->framed, len);
+}
 
 ft_reader *ft_reader_open(int npaths, char *const *paths, ft_error *err)
 {
@@ -92,6 +113,7 @@ static void close_current(ft_reader *r)
     r->avro = NULL;
     r->framed = NULL;
     r->src = NULL;
+    r->is_ft4 = 0;
 }
 
 /* The next input to open: a path, or the next object of a store prefix
@@ -118,12 +140,14 @@ static int next_input(ft_reader *r, const char **path, ft_error *err)
     }
 }
 
-/* What the format readers decode: the fields asked for, and time when
- * the range is checked (ft_reader_next). */
+/* What the format readers decode: the fields asked for (those for
+ * records handed out encoded when the input is in FT4's schema), and
+ * time when the range is checked (ft_reader_next). */
 static uint32_t decoded_fields(const ft_reader *r)
 {
     int ranged = r->from != INT64_MIN || r->to != INT64_MAX;
-    return r->fields | (ranged ? FT4_FIELD_BIT(FT4_F_TIME) : 0);
+    uint32_t f = r->encoded && r->is_ft4 ? r->enc_fields : r->fields;
+    return f | (ranged ? FT4_FIELD_BIT(FT4_F_TIME) : 0);
 }
 
 /* Opens the next input and its format reader. 1 = opened, 0 = none left. */
@@ -148,6 +172,9 @@ static int open_next(ft_reader *r, ft_error *err)
         r->avro = ft_avro_reader_open(r->src, err);
         if (!r->avro)
             return -1;
+        r->is_ft4 = ft_avro_reader_is_ft4(r->avro);
+        if (r->encoded)
+            ft_avro_reader_set_copy(r->avro);
         ft_avro_reader_set_fields(r->avro, decoded_fields(r));
         return 1;
     }
@@ -157,6 +184,9 @@ static int open_next(ft_reader *r, ft_error *err)
         r->framed = ft_framed_reader_open(r->src, err);
         if (!r->framed)
             return -1;
+        r->is_ft4 = 1;
+        if (r->encoded)
+            ft_framed_reader_set_copy(r->framed);
         ft_framed_reader_set_fields(r->framed, decoded_fields(r));
         return 1;
     }

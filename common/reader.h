@@ -45,6 +45,25 @@ ft_reader *ft_reader_open_spec(const ft_dataset_spec *spec, int npaths,
  */
 void ft_reader_set_fields(ft_reader *r, uint32_t fields);
 
+/*
+ * Records copied unchanged, for tools that write what they read as Avro or
+ * framed records (ft-cat, ft-filter): from now on, a record of an input
+ * in FT4's own schema (every framed stream; Avro files whose schema
+ * ft4_plan_is_ft4) whose bytes are exactly what fttools' encoder writes
+ * for it (ft4_encoded_canonical) holds only `fields` (and time with a time
+ * range), and ft_reader_encoded gives those bytes.  Every other record is
+ * decoded as before (ft_reader_set_fields).  Inputs are checked exactly as
+ * fully either way.  Call before the first ft_reader_next.  No effect when
+ * the environment has FT_COPY_RECORDS=0 (for comparisons: the output is
+ * the same).
+ */
+void ft_reader_set_encoded(ft_reader *r, uint32_t fields);
+/* The bytes, in FT4's schema, of the record ft_reader_next returned last,
+ * as set_encoded says; valid until the next ft_reader_next.  NULL when
+ * there are none: the record then holds what ft_reader_set_fields asked
+ * for (by default every field). */
+const uint8_t *ft_reader_encoded(const ft_reader *r, size_t *len);
+
 /* 1 = a record in *rec, 0 = all inputs done, -1 = error (err names the
  * input and position; the reader is then finished). */
 int ft_reader_next(ft_reader *r, ft4_record *rec, ft_error *err);

@@ -11,6 +11,13 @@
  * field and 0 / empty in every other.  The projection skips unwanted
  * fields without bounds checks while 1024 bytes remain, so seeds are
  * longer than that.
+ *
+ * The decode for a copy (ft4_decode_for_copy) reads the same run a third
+ * time: the same result, message and position; it may call a record
+ * copyable exactly when the plan is FT4's own encoding and the record's
+ * bytes are what ft4_encode writes for the full record (as
+ * ft4_encoded_canonical says too), and then holds the masked fields,
+ * otherwise every field.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -69,23 +76,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(buf, data + 5, len);
 
-    size_t pf = 0, pp = 0;
+    static ft4_record copy;
+    static uint8_t enc[FT4_ENCODED_MAX];
+    size_t pf = 0, pp = 0, pc = 0;
     for (int i = 0; i < 10000 && pf < len; i++) {
-        const char *wf = NULL, *wp = NULL;
+        const char *wf = NULL, *wp = NULL, *wc = NULL;
+        size_t start = pf;
+        int copyable = -1;
         ft4_record_init(&full);
         ft4_record_init(&proj);
+        memset(&copy, 0xa5, sizeof copy);
         int rf = ft4_decode(&plan, buf, len, &pf, &full, &wf);
         int rp = ft4_decode_fields(&plan, mask, buf, len, &pp, &proj, &wp);
-        if (rf != rp || pf != pp)
+        int rc = ft4_decode_for_copy(&plan, mask, buf, len, &pc, &copy, &copyable, &wc);
+        if (rf != rp || pf != pp || rf != rc || pf != pc)
             abort();
         if (rf < 0) {
-            if (!wf || !wp || strcmp(wf, wp) != 0)
+            if (!wf || !wp || !wc || strcmp(wf, wp) != 0 || strcmp(wf, wc) != 0)
                 abort();
+            (void)ft4_encoded_canonical(buf + start, len - start);
             break;
         }
         fuzz_check_record(&full);
         for (int f = 0; f < FT4_F_COUNT; f++)
             check_field(&full, &proj, f, (mask >> f) & 1);
+        size_t n = ft4_encode(&full, enc);
+        int same = n == pf - start && memcmp(enc, buf + start, n) == 0;
+        if (ft4_encoded_canonical(buf + start, pf - start) != same ||
+            copyable != (same && ft4_plan_is_ft4(&plan)))
+            abort();
+        for (int f = 0; f < FT4_F_COUNT; f++)
+            check_field(&full, &copy, f, !copyable || ((mask >> f) & 1));
     }
     free(buf);
     return 0;

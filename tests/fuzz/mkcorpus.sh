@@ -71,7 +71,7 @@ done
 seed framed raw-two.fr '\000' "$tmp/two.fr"
 head -c 28 "$tmp/two.fr" | seed framed header-only '\001'
 
-# fuzz_reader: flags byte (1 gzip, 2 cut gzip, 4 split), parameter byte
+# fuzz_reader: flags byte (1 gzip, 2 cut gzip, 4 split, 8 copy), parameter byte
 seed reader two.avro '\000\000' "$tmp/two-deflate.avro"
 seed reader two.fr '\000\000' "$tmp/two.fr"
 seed reader gz-two.fr '\001\000' "$tmp/two.fr"
@@ -79,6 +79,11 @@ seed reader gz-cut-six.avro '\003\005' "$tmp/six.avro"
 cat "$tmp/two.fr" "$tmp/two-snappy.avro" | seed reader split-fr-avro '\004\040'
 cat "$tmp/two.fr" "$tmp/two.fr" | seed reader gz-split-fr-fr '\005\200'
 printf 'hello' | seed reader not-ft4 '\000\000'
+# (8: read for a copy as well, the parameter giving the fields)
+seed reader copy-two.avro '\010\001' "$tmp/two-deflate.avro"
+seed reader copy-two.fr '\010\377' "$tmp/two.fr"
+cat "$tmp/two.fr" "$tmp/two-snappy.avro" | seed reader copy-split-fr-avro '\014\040'
+seed reader copy-gz-cut-six.avro '\013\005' "$tmp/six.avro"
 
 # ---- fuzz_packet: selector byte (0 EN10MB, 1 RAW, 2 LINKTYPE_RAW,
 # 3 IPV4, 4 SLL, 5 SLL2, 6 NULL, 7 LOOP, 8 an unsupported type)

@@ -4,7 +4,10 @@ library), for tests: JSON lines on stdin, one record each, as printed by
 `ft-cat -F json --ip-format int`; missing fields take FT4 defaults.
 
 usage: ft4-json2avro.py OUT.avro [--codec null|deflate|snappy]
-                        [--variant spec|no-spoof-masscan|pkt-sizes]
+                        [--variant spec|no-spoof-masscan|pkt-sizes|reversed]
+
+reversed: every field, in reverse order (a schema FT4 readers resolve by
+name, whose records are not laid out as FT4's).
 """
 import argparse
 import json
@@ -41,6 +44,8 @@ def schema_for(variant):
             name = "common_pkt_sizes"
         t = {"type": "array", "items": "long"} if typ == "array" else typ
         fields.append({"name": name, "type": t})
+    if variant == "reversed":
+        fields.reverse()
     return {"type": "record", "namespace": "org.caida.corsaro",
             "name": "flowtuple4", "fields": fields}
 

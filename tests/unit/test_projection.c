@@ -3,7 +3,10 @@
  * canonical plan (decode_fast / decode_some) and on the step interpreter
  * (the canonical steps with fast off, and a foreign writer schema), the
  * readers' ft_reader_set_fields() over Avro (null, deflate), hand-built
- * Avro containers and framed streams, and ft_expr_fields() of expr.h.
+ * Avro containers and framed streams, and ft_expr_fields() of expr.h; and
+ * the same for records to be copied: ft4_decode_for_copy() and
+ * ft4_encoded_canonical() (a record may be copied exactly when its bytes
+ * are what ft4_encode writes for it), ft_reader_set_encoded().
  *
  * The reference is always the full decode of the same bytes: with any
  * mask, the fields in the mask hold exactly its values, every other field
@@ -332,6 +335,41 @@ static void expect_projected(const ft4_record *want, const ft4_record *got,
     }
 }
 
+/*
+ * ft4_decode_for_copy of the record at buf[start], which the full decode
+ * read as `full`: it must end where that did; say the bytes may be copied
+ * exactly when they are what ft4_encode writes for `full` (and never for a
+ * plan other than FT4's own encoding); then hold the fields in mask, and
+ * otherwise every field.  ft4_encoded_canonical must agree.
+ */
+static void compare_copy(const ft4_plan *plan, const uint8_t *buf, size_t len,
+                         size_t start, size_t end, uint32_t mask,
+                         const ft4_record *full, const char *what, size_t k)
+{
+    static ft4_record got;
+    static uint8_t enc[FT4_ENCODED_MAX];
+    size_t pos = start;
+    const char *why = "unset";
+    int copyable = -1;
+    scribble(&got);
+    if (ft4_decode_for_copy(plan, mask, buf, len, &pos, &got, &copyable, &why) < 0)
+        fail_msg("%s: mask %07x: record %zu: for copy: %s", what, mask, k, why);
+    if (pos != end)
+        fail_msg("%s: mask %07x: record %zu: for copy ends at %zu, not %zu", what,
+                 mask, k, pos, end);
+    size_t n = ft4_encode(full, enc);
+    int same = n == end - start && memcmp(enc, buf + start, n) == 0;
+    int canon = ft4_encoded_canonical(buf + start, end - start);
+    /* (bytes in another layout may look canonical to FT4's) */
+    if (ft4_plan_is_ft4(plan) && canon != same)
+        fail_msg("%s: record %zu: canonical %d, re-encodes the same %d", what, k,
+                 canon, same);
+    if (copyable != (same && ft4_plan_is_ft4(plan)))
+        fail_msg("%s: mask %07x: record %zu: copyable %d (canonical %d, plan %d)",
+                 what, mask, k, copyable, same, ft4_plan_is_ft4(plan));
+    expect_projected(full, &got, copyable ? mask : FT4_FIELDS_ALL, what);
+}
+
 /* Decodes buf[0..len) record by record up to `stop` bytes (or the first
  * error) with every field and with mask; everything must agree.  Returns
  * the number of records decoded. */
@@ -348,6 +386,7 @@ static size_t compare_decodes(const ft4_plan *plan, const uint8_t *data, size_t 
         if (pf >= stop)
             break;
         const char *wf = "unset", *wp = "unset";
+        size_t start = pf;
         ft4_record_init(&full);
         scribble(&part);
         int rf = ft4_decode(plan, buf, len, &pf, &full, &wf);
@@ -359,12 +398,24 @@ static size_t compare_decodes(const ft4_plan *plan, const uint8_t *data, size_t 
             if (strcmp(wf, wp) != 0)
                 fail_msg("%s: mask %07x: record %zu: '%s', projected '%s'", what,
                          mask, n + 1, wf, wp);
+            /* the same failure when decoding for a copy */
+            size_t pc = start;
+            int copyable;
+            const char *wc = "unset";
+            scribble(&part);
+            if (ft4_decode_for_copy(plan, mask, buf, len, &pc, &part, &copyable, &wc) != -1 ||
+                strcmp(wc, wf) != 0)
+                fail_msg("%s: mask %07x: record %zu: '%s', for copy '%s'", what,
+                         mask, n + 1, wf, wc);
+            /* safe on bytes that are no record (ASan sees buf's end) */
+            (void)ft4_encoded_canonical(buf + start, len - start);
             break;
         }
         if (pf != pp)
             fail_msg("%s: mask %07x: record %zu ends at %zu, projected at %zu",
                      what, mask, n + 1, pf, pp);
         expect_projected(&full, &part, mask, what);
+        compare_copy(plan, buf, len, start, pf, mask, &full, what, n + 1);
         n++;
     }
     free(buf);
@@ -435,6 +486,139 @@ static void test_records(void **state)
                           4, "fast, one record");
     }
     free(w.b);
+    free_records(&rs);
+}
+
+/*
+ * Records to be copied: a record whose bytes differ from ft4_encode's in
+ * one field only, in each way Avro allows (a varint one byte longer, a
+ * 10-byte varint with ignored high bits, an array's count or end written
+ * long, an array in two blocks or with a negative count and byte size, a
+ * tag's length written long), must never be copied, whether that field
+ * is decoded or walked over; with no such field it always may be.
+ */
+static void put_odd_field(wbuf *w, const ft4_record *r, int f, int how)
+{
+    switch (ft4_fields[f].type) {
+    case FT4_LONG:
+    case FT4_INT: {
+        int64_t v = ft4_get_int(r, f);
+        int n = natural_len(v);
+        if (n == 10) { /* bits above 64 set: read the same */
+            size_t at = w->n;
+            put_varint(w, v, 10);
+            w->b[at + 9] |= 0x7e;
+        } else {
+            put_varint(w, v, n + 1);
+        }
+        break;
+    }
+    case FT4_ARRAY: {
+        const ft4_array *a = ft4_get_array(r, f);
+        if (how == 0 || a->n == 0) { /* the end written long */
+            if (a->n) {
+                put_varint(w, a->n, natural_len(a->n));
+                for (uint32_t i = 0; i < a->n; i++)
+                    put_varint(w, a->v[i], natural_len(a->v[i]));
+            }
+            put_varint(w, 0, 2);
+        } else if (how == 1) { /* the count written long */
+            put_varint(w, a->n, natural_len(a->n) + 1);
+            for (uint32_t i = 0; i < a->n; i++)
+                put_varint(w, a->v[i], natural_len(a->v[i]));
+            put_byte(w, 0);
+        } else if (how == 2 && a->n >= 2) { /* two blocks */
+            for (int b = 0; b < 2; b++) {
+                uint32_t lo = b ? 1 : 0, hi = b ? a->n : 1;
+                put_varint(w, hi - lo, natural_len(hi - lo));
+                for (uint32_t i = lo; i < hi; i++)
+                    put_varint(w, a->v[i], natural_len(a->v[i]));
+            }
+            put_byte(w, 0);
+        } else { /* negative count and byte size */
+            wbuf items = {0};
+            for (uint32_t i = 0; i < a->n; i++)
+                put_varint(&items, a->v[i], natural_len(a->v[i]));
+            put_varint(w, -(int64_t)a->n, natural_len(-(int64_t)a->n));
+            put_varint(w, (int64_t)items.n, natural_len((int64_t)items.n));
+            put(w, items.b, items.n);
+            put_byte(w, 0);
+            free(items.b);
+        }
+        break;
+    }
+    case FT4_STRING: {
+        const ft4_tag *t = ft4_get_tag(r, f);
+        put_varint(w, t->len, 2);
+        put(w, t->s, t->len);
+        break;
+    }
+    }
+}
+
+static void test_copy_one_odd_field(void **state)
+{
+    (void)state;
+    record_set rs = make_records(40, 17);
+    for (size_t i = 0; i < rs.n; i++) {
+        const ft4_record *r = &rs.v[i];
+        for (int f = 0; f < FT4_F_COUNT; f++) {
+            for (int how = 0; how < 4; how++) {
+                /* way 3 of a long: a value of 10 bytes, its high bits set */
+                static ft4_record rr;
+                rr = *r;
+                if (how == 3 && ft4_fields[f].type == FT4_LONG) {
+                    int64_t big = INT64_MIN + (int64_t)i;
+                    memcpy((char *)&rr + ft4_fields[f].offset, &big, sizeof big);
+                }
+                wbuf w = {0};
+                for (int g = 0; g < FT4_F_COUNT; g++) {
+                    odd = 0;
+                    if (g == f)
+                        put_odd_field(&w, &rr, g, how);
+                    else
+                        put_field(&w, &rr, g);
+                }
+                size_t len = w.n;
+                for (int k = 0; k < TAIL; k++)
+                    put_byte(&w, (uint8_t)rnd());
+                assert_false(ft4_encoded_canonical(w.b, len));
+                /* compare_decodes checks ft4_decode_for_copy too */
+                static const uint32_t some = FT4_FIELD_BIT(FT4_F_TIME) |
+                                             FT4_FIELD_BIT(FT4_F_COMMON_TTLS);
+                uint32_t masks[] = {0, FT4_FIELD_BIT(f), FT4_FIELDS_ALL & ~FT4_FIELD_BIT(f),
+                                    some, FT4_FIELDS_ALL};
+                for (size_t m = 0; m < sizeof masks / sizeof masks[0]; m++) {
+                    assert_int_equal(compare_decodes(ft4_plan_canonical(), w.b, w.n,
+                                                     len, masks[m], "one odd field"), 1);
+                    size_t pos = 0;
+                    int copyable = -1;
+                    const char *why;
+                    static ft4_record got;
+                    assert_int_equal(ft4_decode_for_copy(ft4_plan_canonical(), masks[m],
+                                                         w.b, w.n, &pos, &got,
+                                                         &copyable, &why), 0);
+                    if (copyable)
+                        fail_msg("record %zu, field %s, way %d, mask %07x: copyable", i,
+                                 ft4_fields[f].name, how, masks[m]);
+                }
+                free(w.b);
+            }
+        }
+        /* and the same record as ft4_encode writes it: copyable */
+        uint8_t enc[FT4_ENCODED_MAX + TAIL];
+        size_t n = ft4_encode(r, enc);
+        memset(enc + n, 0, TAIL);
+        assert_true(ft4_encoded_canonical(enc, n));
+        size_t pos = 0;
+        int copyable = -1;
+        const char *why;
+        static ft4_record got;
+        assert_int_equal(ft4_decode_for_copy(ft4_plan_canonical(), 0, enc, n + TAIL,
+                                             &pos, &got, &copyable, &why), 0);
+        assert_int_equal(pos, n);
+        assert_int_equal(copyable, 1);
+    }
     free_records(&rs);
 }
 
@@ -1007,6 +1191,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_records),
+        cmocka_unit_test(test_copy_one_odd_field),
         cmocka_unit_test(test_no_spoof_masscan),
         cmocka_unit_test(test_foreign_schema),
         cmocka_unit_test(test_corrupt_fields),
