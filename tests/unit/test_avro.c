@@ -26,17 +26,8 @@
 #include "avro_writer.h"
 #include "datum.h"
 #include "ft4.h"
+#include "scratch.h"
 
-static char tmpdir[64];
-
-static const char *tpath(const char *name)
-{
-    static char buf[8][256];
-    static int k;
-    char *p = buf[k++ % 8];
-    snprintf(p, 256, "%s/%s", tmpdir, name);
-    return p;
-}
 
 static ft4_record *gen(size_t n, uint64_t seed)
 {
@@ -398,13 +389,13 @@ static void test_roundtrip(void **state)
     for (int c = 0; c < 3; c++)
         for (int b = 0; b < 5; b++)
             for (int t = 0; t < 3; t++) {
-                const char *p = tpath("rt.avro");
+                const char *p = scratch_path("rt.avro");
                 write_ours(p, v, n, (enum ft_codec)c, 6, blocks[b], threads[t]);
                 expect_read(p, v, n);
             }
     /* every deflate level */
     for (int level = 0; level <= 9; level++) {
-        const char *p = tpath("lvl.avro");
+        const char *p = scratch_path("lvl.avro");
         write_ours(p, v, 500, FT_CODEC_DEFLATE, level, 2048, 0);
         expect_read(p, v, 500);
     }
@@ -436,7 +427,7 @@ static void test_edge_records(void **state)
     assert_int_equal(v[1].src_ip, 0xffffffffLL);
     assert_int_equal(v[1].packet_cnt, (int64_t)1 << 40);
     for (int c = 0; c < 3; c++) {
-        const char *p = tpath("edge.avro");
+        const char *p = scratch_path("edge.avro");
         write_ours(p, v, n, (enum ft_codec)c, 6, 0, 0);
         expect_read(p, v, n);
         read_avroc(p, v, n);
@@ -448,14 +439,14 @@ static void test_deterministic(void **state)
     (void)state;
     size_t n = 5000, la, lb, lc;
     ft4_record *v = gen(n, 11);
-    write_ours(tpath("d1.avro"), v, n, FT_CODEC_DEFLATE, 6, 4096, 1);
-    write_ours(tpath("d2.avro"), v, n, FT_CODEC_DEFLATE, 6, 4096, 4);
-    uint8_t *a = slurp(tpath("d1.avro"), &la), *b = slurp(tpath("d2.avro"), &lb);
+    write_ours(scratch_path("d1.avro"), v, n, FT_CODEC_DEFLATE, 6, 4096, 1);
+    write_ours(scratch_path("d2.avro"), v, n, FT_CODEC_DEFLATE, 6, 4096, 4);
+    uint8_t *a = slurp(scratch_path("d1.avro"), &la), *b = slurp(scratch_path("d2.avro"), &lb);
     assert_int_equal(la, lb);
     assert_memory_equal(a, b, la);
     /* other data: another sync marker (the last 16 bytes) */
-    write_ours(tpath("d3.avro"), v + 1, n - 1, FT_CODEC_DEFLATE, 6, 4096, 1);
-    uint8_t *c = slurp(tpath("d3.avro"), &lc);
+    write_ours(scratch_path("d3.avro"), v + 1, n - 1, FT_CODEC_DEFLATE, 6, 4096, 1);
+    uint8_t *c = slurp(scratch_path("d3.avro"), &lc);
     assert_memory_not_equal(a + la - 16, c + lc - 16, 16);
     free(a);
     free(b);
@@ -468,7 +459,7 @@ static void test_header(void **state)
     (void)state;
     /* zero records: a complete header, read as 0 records by both readers */
     for (int c = 0; c < 3; c++) {
-        const char *p = tpath("empty.avro");
+        const char *p = scratch_path("empty.avro");
         write_ours(p, NULL, 0, (enum ft_codec)c, 6, 0, 0);
         expect_read(p, NULL, 0);
         read_avroc(p, NULL, 0);
@@ -502,19 +493,19 @@ static void test_writer_options(void **state)
 {
     (void)state;
     ft_error err = {{0}};
-    ft_sink *s = ft_sink_open(tpath("opt.avro"), 0, &err);
+    ft_sink *s = ft_sink_open(scratch_path("opt.avro"), 0, &err);
     assert_non_null(s);
     char want[512];
     ft_avro_opts o = {FT_CODEC_DEFLATE, 10, 0, 0};
     assert_null(ft_avro_writer_open(s, &o, &err));
     snprintf(want, sizeof want, "%s: deflate level 10 out of range (0-9)",
-             tpath("opt.avro"));
+             scratch_path("opt.avro"));
     assert_string_equal(err.msg, want);
     o.level = 6;
     o.block_bytes = FT_AVRO_BLOCK_BYTES_MAX + 1;
     assert_null(ft_avro_writer_open(s, &o, &err));
     snprintf(want, sizeof want, "%s: block size 67108865 above 67108864 bytes",
-             tpath("opt.avro"));
+             scratch_path("opt.avro"));
     assert_string_equal(err.msg, want);
     o.block_bytes = 0;
     ft_avro_writer *w = ft_avro_writer_open(s, &o, &err);
@@ -524,7 +515,7 @@ static void test_writer_options(void **state)
     r.arr[FT4_A_TTLS].n = 65;
     assert_int_equal(ft_avro_writer_put(w, &r, &err), -1);
     snprintf(want, sizeof want, "%s: common_ttls has 65 entries, more than 64",
-             tpath("opt.avro"));
+             scratch_path("opt.avro"));
     assert_string_equal(err.msg, want);
     ft_avro_writer_free(w);
     ft_avro_writer_free(NULL);
@@ -549,7 +540,7 @@ static void test_avroc_reads_ours(void **state)
     size_t n = 2000;
     ft4_record *v = gen(n, 3);
     for (int c = 0; c < 3; c++) {
-        const char *p = tpath("ours.avro");
+        const char *p = scratch_path("ours.avro");
         write_ours(p, v, n, (enum ft_codec)c, 6, 3000, 0);
         read_avroc(p, v, n);
     }
@@ -586,7 +577,7 @@ static void test_ours_reads_avroc(void **state)
                                         "{\"type\": \"array\", \"items\": \"int\"}"}};
     const variant reversed = {.reverse = 1, .extra_json = extra_json};
     for (int c = 0; c < 3; c++) {
-        const char *p = tpath("avroc.avro");
+        const char *p = scratch_path("avroc.avro");
         /* the spec schema, as we write it */
         write_avroc(p, ft4_schema_json, v, n, codecs[c]);
         expect_read(p, v, n);
@@ -784,7 +775,7 @@ static void test_truncated(void **state)
     (void)state;
     size_t n = 40;
     ft4_record *v = gen(n, 9);
-    const char *p = tpath("full.avro"), *q = tpath("cut.avro");
+    const char *p = scratch_path("full.avro"), *q = scratch_path("cut.avro");
     for (int c = 0; c < 3; c++) {
         write_ours(p, v, n, (enum ft_codec)c, 6, 600, 1);
         size_t len;
@@ -850,7 +841,7 @@ static void test_corrupt_blocks(void **state)
     (void)state;
     size_t n = 200, len;
     ft4_record *v = gen(n, 13);
-    const char *p = tpath("c.avro"), *q = tpath("bad.avro");
+    const char *p = scratch_path("c.avro"), *q = scratch_path("bad.avro");
 
     /* a byte flipped inside a snappy block: its crc catches it */
     write_ours(p, v, n, FT_CODEC_SNAPPY, 6, 0, 1);
@@ -1053,7 +1044,7 @@ static void test_sticky_error(void **state)
     size_t k = enc_custom(rec, 65, "US");
     bheader(&w, ft4_schema_json, "null");
     bblock(&w, 1, rec, k);
-    const char *q = tpath("sticky.avro");
+    const char *q = scratch_path("sticky.avro");
     spit(q, w.b, w.n);
     ft_error err = {{0}};
     ft_source *src = ft_source_open(q, &err);
@@ -1115,7 +1106,7 @@ static void test_workers_block_signals(void **state)
 {
     (void)state;
     ft_error err = {{0}};
-    ft_sink *s = ft_sink_open(tpath("sig.avro"), 0, &err);
+    ft_sink *s = ft_sink_open(scratch_path("sig.avro"), 0, &err);
     assert_non_null(s);
     ft_avro_opts o = {FT_CODEC_DEFLATE, 6, 0, 3};
     ft_avro_writer *w = ft_avro_writer_open(s, &o, &err);
@@ -1151,21 +1142,6 @@ static void test_workers_block_signals(void **state)
     ft_sink_abort(s);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_avro.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1185,5 +1161,5 @@ int main(void)
     };
     if (getenv("TEST_FILTER")) /* e.g. TEST_FILTER=test_schema */
         cmocka_set_test_filter(getenv("TEST_FILTER"));
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }

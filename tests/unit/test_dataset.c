@@ -12,15 +12,15 @@
 #include "dataset.h"
 #include "fetch.h"
 #include "output.h"
+#include "scratch.h"
 
-static char root[64];
 
-/* Creates root/rel (and its directories) as an empty file. */
+/* Creates scratch_dir/rel (and its directories) as an empty file. */
 static void touch(const char *rel)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    for (char *p = path + strlen(root) + 1; (p = strchr(p, '/')); p++) {
+    snprintf(path, sizeof path, "%s/%s", scratch_dir, rel);
+    for (char *p = path + strlen(scratch_dir) + 1; (p = strchr(p, '/')); p++) {
         *p = '\0';
         mkdir(path, 0755);
         *p = '/';
@@ -38,29 +38,13 @@ static void touch_at(const char *tmpl, int64_t t)
     touch(rel);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    strcpy(root, "/tmp/test_dataset.XXXXXX");
-    assert_non_null(mkdtemp(root));
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    return system(cmd);
-}
-
 /* Lists [from, to] and returns the number of files; first times in t. */
 static int list(const char *layout, const char *ds, int64_t from, int64_t to,
                 int64_t *t, int max)
 {
     ft_dataset_spec s;
     ft_dataset_spec_init(&s);
-    s.root = root;
+    s.root = scratch_dir;
     s.layout = layout;
     s.datasource = ds;
     s.from = from;
@@ -74,7 +58,7 @@ static int list(const char *layout, const char *ds, int64_t from, int64_t to,
     int n = (int)f.n;
     for (int i = 0; i < n && i < max; i++) {
         t[i] = f.v[i].first;
-        assert_int_equal(strncmp(f.v[i].path, root, strlen(root)), 0);
+        assert_int_equal(strncmp(f.v[i].path, scratch_dir, strlen(scratch_dir)), 0);
     }
     ft_dataset_files_free(&f);
     return n;
@@ -158,7 +142,7 @@ static void test_errors(void **state)
     ft_dataset_files f;
     ft_error e;
     ft_dataset_spec_init(&s);
-    s.root = root;
+    s.root = scratch_dir;
     s.layout = "%Y/%q.avro";
     assert_int_equal(ft_dataset_list(&s, &f, &e), -1);
     assert_non_null(strstr(e.msg, "'%q' is not supported"));
@@ -197,14 +181,14 @@ static void test_errors(void **state)
     assert_non_null(strstr(e.msg, "no container or bucket name"));
 }
 
-/* A stand-in for ft-fetch (FT_FETCH, see fetch.h) that lists root as if
+/* A stand-in for ft-fetch (FT_FETCH, see fetch.h) that lists scratch_dir as if
  * it were container "c": "--list --null --delimiter / -- swift://c/REL/"
- * prints the entries of root/REL, directories ending in '/'; another
+ * prints the entries of scratch_dir/REL, directories ending in '/'; another
  * container is an error reported on fd 3.  Each run adds a line to
- * root.calls. */
+ * scratch_dir.calls. */
 static void fake_fetch(char *script, size_t cap)
 {
-    snprintf(script, cap, "%s.fetch", root);
+    snprintf(script, cap, "%s.fetch", scratch_dir);
     FILE *f = fopen(script, "w");
     assert_non_null(f);
     fprintf(f, "#!/bin/sh\n"
@@ -221,7 +205,7 @@ static void fake_fetch(char *script, size_t cap)
                "  n=${e#'%s/'}\n"
                "  if [ -d \"$e\" ]; then printf 'swift://c/%%s/\\000' \"$n\";\n"
                "  else printf 'swift://c/%%s\\000' \"$n\"; fi\n"
-               "done\n", root, root, root, root);
+               "done\n", scratch_dir, scratch_dir, scratch_dir, scratch_dir);
     fclose(f);
     assert_int_equal(chmod(script, 0755), 0);
     assert_int_equal(setenv("FT_FETCH", script, 1), 0);
@@ -229,8 +213,8 @@ static void fake_fetch(char *script, size_t cap)
 
 static int calls(void)
 {
-    char path[128];
-    snprintf(path, sizeof path, "%s.calls", root);
+    char path[sizeof scratch_dir + 16];
+    snprintf(path, sizeof path, "%s.calls", scratch_dir);
     FILE *f = fopen(path, "r");
     int n = 0, c;
     while (f && (c = fgetc(f)) != EOF)
@@ -250,7 +234,7 @@ static void test_store(void **state)
         if (t != 1612139400)
             touch_at("datasource=demo/year=%Y/month=%m/day=%d/hour=%H/demo_%s.ft4.avro", t);
     touch("datasource=demo/year=2021/month=02/day=01/hour=00/stray");
-    char script[128];
+    char script[sizeof scratch_dir + 16];
     fake_fetch(script, sizeof script);
     static const int64_t ranges[][2] = {
         {INT64_MIN, INT64_MAX}, {1612137601, 1612139999},
@@ -263,7 +247,7 @@ static void test_store(void **state)
         s.to = ranges[r][1];
         ft_dataset_files local, store;
         ft_error e;
-        s.root = root;
+        s.root = scratch_dir;
         assert_int_equal(ft_dataset_list(&s, &local, &e), 0);
         s.root = r % 2 ? "swift://c/" : "swift://c";
         if (ft_dataset_list(&s, &store, &e) < 0)
@@ -271,7 +255,7 @@ static void test_store(void **state)
         assert_int_equal(store.n, local.n);
         for (size_t i = 0; i < local.n; i++) {
             assert_string_equal(store.v[i].path + strlen("swift://c"),
-                                local.v[i].path + strlen(root));
+                                local.v[i].path + strlen(scratch_dir));
             assert_int_equal(store.v[i].first, local.v[i].first);
             assert_int_equal(store.v[i].last, local.v[i].last);
         }
@@ -351,11 +335,11 @@ static void test_options(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_stardust, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_strays, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_other_layouts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stardust, scratch_setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_strays, scratch_setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_other_layouts, scratch_setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_errors, scratch_setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_store, scratch_setup, scratch_teardown),
         cmocka_unit_test(test_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,32 +22,28 @@
 #include "sink.h"
 #include "source.h"
 #include "../recgen.h"
+#include "scratch.h"
 
 /* CRC-64-AVRO of our Parsing Canonical Form, as a constant: a change of
  * schema or of the canonical text shows up here. */
 #define FT4_FINGERPRINT 0x86c6bfcbb57ecd1dULL
 
-static char dir[] = "/tmp/ft-test-framed.XXXXXX";
 static char path[256]; /* the file of the current test */
 static char shm_file[256]; /* test_speed's file on tmpfs, if any */
 
 static int setup(void **state)
 {
-    (void)state;
-    if (!mkdtemp(dir))
+    if (scratch_setup(state) < 0)
         return -1;
-    snprintf(path, sizeof path, "%s/s.ft4s", dir);
+    snprintf(path, sizeof path, "%s", scratch_path("s.ft4s"));
     return 0;
 }
 
 static int teardown(void **state)
 {
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (shm_file[0])
         remove(shm_file);
-    return system(cmd);
+    return scratch_teardown(state);
 }
 
 /* ---- writing ---------------------------------------------------------- */
@@ -238,7 +234,7 @@ static void test_canonical_form_matches_python_avro(void **state)
 {
     (void)state;
     char json[256], cmd[1024];
-    snprintf(json, sizeof json, "%s/schema.json", dir);
+    snprintf(json, sizeof json, "%s/schema.json", scratch_dir);
     FILE *f = fopen(json, "w");
     assert_non_null(f);
     fputs(ft4_schema_json, f);

@@ -18,8 +18,8 @@
 
 #include "ft2_reader.h"
 #include "source.h"
+#include "scratch.h"
 
-static char tmpdir[64];
 
 typedef struct buf {
     uint8_t b[8192];
@@ -80,7 +80,7 @@ static void interval(buf *w, int sixt, unsigned number, uint32_t time)
 static const char *spit(const char *name, const buf *w, int gz)
 {
     static char path[256];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    snprintf(path, sizeof path, "%s/%s", scratch_dir, name);
     if (gz) {
         gzFile f = gzopen(path, "wb");
         assert_non_null(f);
@@ -200,7 +200,7 @@ static void test_sixu_sixt_plain_gzip(void **state)
     }
 }
 
-/* Expects the file to fail with exactly msg (after the tmpdir prefix). */
+/* Expects the file to fail with exactly msg (after the scratch_dir prefix). */
 static void expect_error(const buf *w, int octet, const char *msg)
 {
     ft_error err = {{0}};
@@ -349,21 +349,6 @@ static void test_corrupt_gzip(void **state)
     close_file(&o);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_ft2.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,5 +357,5 @@ int main(void)
         cmocka_unit_test(test_missing_end_resumes),
         cmocka_unit_test(test_corrupt_gzip),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }

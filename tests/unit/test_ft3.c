@@ -17,8 +17,8 @@
 
 #include "ft3_reader.h"
 #include "source.h"
+#include "scratch.h"
 
-static char tmpdir[64];
 
 /* Field names and types of FT4-SPEC section 5, in order. */
 static const char *const names[19] = {
@@ -59,7 +59,7 @@ static const char *write_file(const char *name, const char *json,
                               const row *rows, int nrows, const char *codec)
 {
     static char path[256];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    snprintf(path, sizeof path, "%s/%s", scratch_dir, name);
     unlink(path);
     avro_schema_t s;
     if (avro_schema_from_json_length(json, strlen(json), &s))
@@ -285,21 +285,6 @@ static void test_bad_values(void **state)
                  "block 1: record 2: netacq_continent longer than 15 bytes");
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_ft3.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,5 +292,5 @@ int main(void)
         cmocka_unit_test(test_wrong_schema),
         cmocka_unit_test(test_bad_values),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }

@@ -14,39 +14,20 @@
 
 #include "geo_tags.h"
 #include "ip_ranges.h"
-
-static char dir[] = "/tmp/ft-test-geo.XXXXXX";
+#include "scratch.h"
 
 static int setup(void **state)
 {
-    (void)state;
-    if (!mkdtemp(dir))
+    if (scratch_setup(state) < 0)
         return -1;
     /* Temporary copies of compressed databases go here, so the tests can
      * see that none is left behind. */
-    return setenv("TMPDIR", dir, 1);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
-}
-
-static const char *path(const char *name)
-{
-    static char buf[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-    return buf[k];
+    return setenv("TMPDIR", scratch_dir, 1);
 }
 
 static void write_file(const char *name, const void *data, size_t n)
 {
-    FILE *f = fopen(path(name), "wb");
+    FILE *f = fopen(scratch_path(name), "wb");
     assert_non_null(f);
     assert_int_equal(fwrite(data, 1, n, f), n);
     assert_int_equal(fclose(f), 0);
@@ -59,7 +40,7 @@ static void write_text(const char *name, const char *text)
 
 static void write_gz(const char *name, const void *data, size_t n)
 {
-    gzFile g = gzopen(path(name), "wb");
+    gzFile g = gzopen(scratch_path(name), "wb");
     assert_non_null(g);
     assert_int_equal(gzwrite(g, data, (unsigned)n), (int)n);
     assert_int_equal(gzclose(g), Z_OK);
@@ -67,7 +48,7 @@ static void write_gz(const char *name, const void *data, size_t n)
 
 static char *read_all(const char *name, size_t *n)
 {
-    FILE *f = fopen(path(name), "rb");
+    FILE *f = fopen(scratch_path(name), "rb");
     assert_non_null(f);
     char *buf = malloc(1 << 20);
     assert_non_null(buf);
@@ -84,7 +65,7 @@ static void mkmmdb(const char *name, const char *args)
     char cmd[2048];
     int v6 = strncmp(args, "-6 ", 3) == 0;
     size_t n = (size_t)snprintf(cmd, sizeof cmd, "perl tests/tools/mkmmdb.pl %s%s",
-                                v6 ? "-6 " : "", path(name));
+                                v6 ? "-6 " : "", scratch_path(name));
     for (const char *p = v6 ? args + 3 : args; *p;) {
         size_t len = strcspn(p, " ");
         n += (size_t)snprintf(cmd + n, sizeof cmd - n, " '%.*s'", (int)len, p);
@@ -384,7 +365,7 @@ static void test_prefix2as(void **state)
     /* With the AS-number parser of geo_tags, through a file. */
     write_text("p2a.txt", text);
     ft_geo_tags *g = ft_geo_tags_new(&e);
-    assert_int_equal(ft_geo_tags_load_asn(g, path("p2a.txt"), &e), 0);
+    assert_int_equal(ft_geo_tags_load_asn(g, scratch_path("p2a.txt"), &e), 0);
     assert_int_equal(ft_geo_tags_asn(g, ip("1.0.0.7")), 13335);
     assert_int_equal(ft_geo_tags_asn(g, ip("1.0.4.1")), 23456);
     assert_int_equal(ft_geo_tags_asn(g, ip("1.0.5.1")), 4739);
@@ -405,7 +386,7 @@ static const char *asn_error(const char *text)
     static ft_error e;
     write_text("bad.txt", text);
     ft_geo_tags *g = ft_geo_tags_new(&e);
-    int rc = ft_geo_tags_load_asn(g, path("bad.txt"), &e);
+    int rc = ft_geo_tags_load_asn(g, scratch_path("bad.txt"), &e);
     ft_geo_tags_free(g);
     if (rc == 0)
         return "";
@@ -443,7 +424,7 @@ static void test_text_errors(void **state)
     write_file("bin.txt", "1.2.3.0,1.2.3.255,5\n\0\1\2", 23);
     ft_error e;
     ft_geo_tags *g = ft_geo_tags_new(&e);
-    assert_int_equal(ft_geo_tags_load_asn(g, path("bin.txt"), &e), -1);
+    assert_int_equal(ft_geo_tags_load_asn(g, scratch_path("bin.txt"), &e), -1);
     assert_non_null(strstr(e.msg, "bin.txt: neither a MaxMind DB nor a text file"));
     ft_geo_tags_free(g);
 }
@@ -458,7 +439,7 @@ static void test_country_csv(void **state)
                          "1.0.0.128,1.0.0.128,TH\n"
                          "5.0.0.0,5.255.255.255,ZZ\n");  /* no continent */
     ft_geo_tags *g = ft_geo_tags_new(&e);
-    assert_int_equal(ft_geo_tags_load_country(g, FT_GEO_NETACQ, path("cc.csv"), &e), 0);
+    assert_int_equal(ft_geo_tags_load_country(g, FT_GEO_NETACQ, scratch_path("cc.csv"), &e), 0);
     assert_string_equal(ft_geo_tags_describe_country(g, FT_GEO_NETACQ), "4 ranges");
     assert_null(ft_geo_tags_describe_country(g, FT_GEO_MAXMIND));
     char cc[3], cont[3];
@@ -481,7 +462,7 @@ static void test_country_csv(void **state)
     assert_string_equal(cc, "??"); /* nothing loaded there */
 
     write_text("bad.csv", "1.0.0.0,1.0.0.255,AU\n1.0.1.0,1.0.1.255,AUS\n");
-    assert_int_equal(ft_geo_tags_load_country(g, FT_GEO_NETACQ, path("bad.csv"), &e), -1);
+    assert_int_equal(ft_geo_tags_load_country(g, FT_GEO_NETACQ, scratch_path("bad.csv"), &e), -1);
     assert_non_null(strstr(e.msg, "bad.csv: line 2: bad country code 'AUS'"));
     /* A failed load keeps what was loaded. */
     ft_geo_tags_country(g, FT_GEO_NETACQ, ip("1.0.0.1"), cc, cont);
@@ -505,9 +486,9 @@ static void test_gzip_inputs(void **state)
     free(db);
 
     ft_geo_tags *g = ft_geo_tags_new(&e);
-    assert_int_equal(ft_geo_tags_load_asn(g, path("asn.csv.gz"), &e), 0);
-    assert_int_equal(ft_geo_tags_load_country(g, FT_GEO_MAXMIND, path("cc.csv.gz"), &e), 0);
-    assert_int_equal(ft_geo_tags_load_country(g, FT_GEO_NETACQ, path("flat.mmdb.gz"), &e), 0);
+    assert_int_equal(ft_geo_tags_load_asn(g, scratch_path("asn.csv.gz"), &e), 0);
+    assert_int_equal(ft_geo_tags_load_country(g, FT_GEO_MAXMIND, scratch_path("cc.csv.gz"), &e), 0);
+    assert_int_equal(ft_geo_tags_load_country(g, FT_GEO_NETACQ, scratch_path("flat.mmdb.gz"), &e), 0);
     assert_int_equal(ft_geo_tags_asn(g, ip("1.0.0.1")), 13335);
     assert_int_equal(ft_geo_tags_asn(g, ip("8.8.8.8")), 15169);
     char c[3], k[3];
@@ -518,7 +499,7 @@ static void test_gzip_inputs(void **state)
     assert_string_equal(c, "BR");
     assert_string_equal(k, "SA");
     /* The decompressed copy was removed as soon as it was opened. */
-    DIR *d = opendir(dir);
+    DIR *d = opendir(scratch_dir);
     assert_non_null(d);
     struct dirent *de;
     while ((de = readdir(d)))
@@ -615,7 +596,7 @@ static void test_mmdb_geoip2_layout(void **state)
         snprintf(args, sizeof args, "%s%s", v6 ? "-6 " : "", entries);
         mkmmdb("geoip2.mmdb", args);
         ft_geo_tags *g = ft_geo_tags_new(&e);
-        assert_int_equal(ft_geo_tags_load_country(g, FT_GEO_MAXMIND, path("geoip2.mmdb"), &e), 0);
+        assert_int_equal(ft_geo_tags_load_country(g, FT_GEO_MAXMIND, scratch_path("geoip2.mmdb"), &e), 0);
         assert_string_equal(ft_geo_tags_describe_country(g, FT_GEO_MAXMIND),
                             "MaxMind DB, GeoIP2 layout");
         check_country(g, "10.0.0.1", "FR", "EU");
@@ -641,7 +622,7 @@ static void test_mmdb_flat_layout(void **state)
     mkmmdb("flat.mmdb", "10.0.0.0/8=RU 10.1.0.0/16=br 10.1.2.0/24=AQ "
                         "0.0.0.0/32=AU 255.255.255.255/32=ZA 192.0.2.0/24=ZZ");
     ft_geo_tags *g = ft_geo_tags_new(&e);
-    assert_int_equal(ft_geo_tags_load_country(g, FT_GEO_MAXMIND, path("flat.mmdb"), &e), 0);
+    assert_int_equal(ft_geo_tags_load_country(g, FT_GEO_MAXMIND, scratch_path("flat.mmdb"), &e), 0);
     assert_string_equal(ft_geo_tags_describe_country(g, FT_GEO_MAXMIND),
                         "MaxMind DB, flat layout (country_code)");
     check_country(g, "10.0.0.1", "RU", "EU");
@@ -661,7 +642,7 @@ static const char *country_error(const char *name)
 {
     static ft_error e;
     ft_geo_tags *g = ft_geo_tags_new(&e);
-    int rc = ft_geo_tags_load_country(g, FT_GEO_MAXMIND, path(name), &e);
+    int rc = ft_geo_tags_load_country(g, FT_GEO_MAXMIND, scratch_path(name), &e);
     ft_geo_tags_free(g);
     if (rc == 0)
         return "";
@@ -718,7 +699,7 @@ static void test_mmdb_bad_files(void **state)
     /* Not for the origin AS. */
     ft_error e;
     ft_geo_tags *g = ft_geo_tags_new(&e);
-    assert_int_equal(ft_geo_tags_load_asn(g, path("flat.mmdb"), &e), -1);
+    assert_int_equal(ft_geo_tags_load_asn(g, scratch_path("flat.mmdb"), &e), -1);
     assert_non_null(strstr(e.msg, "flat.mmdb: a MaxMind DB; origin AS needs a "
                                   "prefix2as or range file"));
     ft_geo_tags_free(g);
@@ -734,9 +715,9 @@ static void test_tag_hook(void **state)
     mkmmdb("na.mmdb", "192.0.2.0/25=DE");
     write_text("p2a.txt", "192.0.2.0\t24\t64500\n192.0.2.0\t25\t64501\n");
     ft_geo_tags *g = ft_geo_tags_new(&e);
-    assert_int_equal(ft_geo_tags_load_country(g, FT_GEO_MAXMIND, path("mm.csv"), &e), 0);
-    assert_int_equal(ft_geo_tags_load_country(g, FT_GEO_NETACQ, path("na.mmdb"), &e), 0);
-    assert_int_equal(ft_geo_tags_load_asn(g, path("p2a.txt"), &e), 0);
+    assert_int_equal(ft_geo_tags_load_country(g, FT_GEO_MAXMIND, scratch_path("mm.csv"), &e), 0);
+    assert_int_equal(ft_geo_tags_load_country(g, FT_GEO_NETACQ, scratch_path("na.mmdb"), &e), 0);
+    assert_int_equal(ft_geo_tags_load_asn(g, scratch_path("p2a.txt"), &e), 0);
 
     ft4_record r;
     ft4_record_init(&r);
@@ -795,5 +776,5 @@ int main(void)
         cmocka_unit_test(test_mmdb_bad_files),
         cmocka_unit_test(test_tag_hook),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, scratch_teardown);
 }

@@ -15,22 +15,8 @@
 #include "sink.h"
 #include "source.h"
 #include "../recgen.h"
+#include "scratch.h"
 
-static char dir[] = "/tmp/ft-test-io.XXXXXX";
-
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
-}
 
 static void write_file(const char *path, const void *data, size_t n)
 {
@@ -77,8 +63,8 @@ static void test_plain_and_gzip(void **state)
     for (size_t i = 0; i < N; i++)
         data[i] = (unsigned char)(i * 7 + i / 1000);
     char p[256], g[256];
-    snprintf(p, sizeof p, "%s/plain", dir);
-    snprintf(g, sizeof g, "%s/data.gz", dir);
+    snprintf(p, sizeof p, "%s/plain", scratch_dir);
+    snprintf(g, sizeof g, "%s/data.gz", scratch_dir);
     write_file(p, data, N);
     write_gz(g, data, N);
     ft_error e;
@@ -122,9 +108,9 @@ static void test_concatenated_gzip(void **state)
 {
     (void)state;
     char g1[256], g2[256], cat[256];
-    snprintf(g1, sizeof g1, "%s/a.gz", dir);
-    snprintf(g2, sizeof g2, "%s/b.gz", dir);
-    snprintf(cat, sizeof cat, "%s/ab.gz", dir);
+    snprintf(g1, sizeof g1, "%s/a.gz", scratch_dir);
+    snprintf(g2, sizeof g2, "%s/b.gz", scratch_dir);
+    snprintf(cat, sizeof cat, "%s/ab.gz", scratch_dir);
     write_gz(g1, "hello ", 6);
     write_gz(g2, "world", 5);
     char cmd[1024];
@@ -141,13 +127,13 @@ static void test_open_errors(void **state)
     (void)state;
     ft_error e;
     char p[256];
-    snprintf(p, sizeof p, "%s/missing", dir);
+    snprintf(p, sizeof p, "%s/missing", scratch_dir);
     assert_null(ft_source_open(p, &e));
     assert_non_null(strstr(e.msg, "No such file or directory"));
-    assert_null(ft_source_open(dir, &e));
+    assert_null(ft_source_open(scratch_dir, &e));
     assert_non_null(strstr(e.msg, "is a directory"));
     /* read_full reports truncation with the offset */
-    snprintf(p, sizeof p, "%s/short", dir);
+    snprintf(p, sizeof p, "%s/short", scratch_dir);
     write_file(p, "abc", 3);
     ft_source *s = ft_source_open(p, &e);
     unsigned char b[8];
@@ -162,7 +148,7 @@ static void test_sink_atomic(void **state)
     (void)state;
     ft_error e;
     char p[256], q[256];
-    snprintf(p, sizeof p, "%s/sub/dir/out.bin", dir);
+    snprintf(p, sizeof p, "%s/sub/scratch_dir/out.bin", scratch_dir);
     /* without mkdirs a missing directory is an error */
     assert_null(ft_sink_open(p, 0, &e));
     ft_sink *s = ft_sink_open(p, 1, &e);
@@ -217,7 +203,7 @@ static void test_avro_read_ahead(void **state)
 {
     (void)state;
     char path[256];
-    snprintf(path, sizeof path, "%s/ahead.avro", dir);
+    snprintf(path, sizeof path, "%s/ahead.avro", scratch_dir);
     enum { N = 3000 };
     ft4_record *recs = calloc(N, sizeof *recs);
     assert_non_null(recs);
@@ -274,5 +260,5 @@ int main(void)
         cmocka_unit_test(test_sink_full_disk),
         cmocka_unit_test(test_avro_read_ahead),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }

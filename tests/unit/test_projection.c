@@ -36,36 +36,13 @@
 #include "reader.h"
 #include "sink.h"
 #include "../recgen.h"
+#include "scratch.h"
 
 /* More than decode_some's bound of unchecked bytes (WALK_SAFE, 1024), so
  * that records followed by it are walked, not handed to the full
  * decode. */
 #define TAIL 1100
 
-static char dir[] = "/tmp/ft-test-projection.XXXXXX";
-
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
-}
-
-static const char *tpath(const char *name)
-{
-    static char p[4][256];
-    static int k;
-    char *s = p[k++ % 4];
-    snprintf(s, 256, "%s/%s", dir, name);
-    return s;
-}
 
 /* ---- random numbers (splitmix64, as recgen) ---------------------------- */
 
@@ -1030,7 +1007,7 @@ static void test_readers(void **state)
     recgen_init(&g, 7);
     for (size_t i = 0; i < n; i++)
         recgen_next(&g, &v[i]);
-    const char *files[3] = {tpath("null.avro"), tpath("deflate.avro"), tpath("s.ft4s")};
+    const char *files[3] = {scratch_path("null.avro"), scratch_path("deflate.avro"), scratch_path("s.ft4s")};
     write_avro(files[0], v, n, FT_CODEC_NULL);
     write_avro(files[1], v, n, FT_CODEC_DEFLATE);
     write_framed(files[2], v, n);
@@ -1125,7 +1102,7 @@ static void test_reader_containers(void **state)
                 avro_block(&f, counts[b], &d);
                 free(d.b);
             }
-            const char *p = tpath("hand.avro");
+            const char *p = scratch_path("hand.avro");
             write_file(p, &f);
             free(f.b);
             size_t got = compare_reads(p, random_mask(), NULL);
@@ -1202,5 +1179,5 @@ int main(void)
         cmocka_unit_test(test_reader_containers),
         cmocka_unit_test(test_expr_fields),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }

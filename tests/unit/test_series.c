@@ -17,34 +17,12 @@
 #include "series.h"
 #include "sink.h"
 #include "u32set.h"
+#include "scratch.h"
 
-static char dir[64];
-
-static int setup(void **state)
-{
-    (void)state;
-    strcpy(dir, "/tmp/test_series.XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *path_of(const char *name)
-{
-    static char p[128];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    return p;
-}
 
 static size_t slurp(const char *name, char *buf, size_t size)
 {
-    FILE *f = fopen(path_of(name), "rb");
+    FILE *f = fopen(scratch_path(name), "rb");
     assert_non_null(f);
     size_t n = fread(buf, 1, size - 1, f);
     fclose(f);
@@ -275,7 +253,7 @@ static void test_series_bins(void **state)
 static void write_partial(ft_series *s, const char *name)
 {
     ft_error err;
-    ft_sink *k = ft_sink_open(path_of(name), 0, &err);
+    ft_sink *k = ft_sink_open(scratch_path(name), 0, &err);
     assert_non_null(k);
     assert_int_equal(ft_series_write_partial(s, k, &err), 0);
     assert_int_equal(ft_sink_commit(k, &err), 0);
@@ -309,7 +287,7 @@ static void test_series_merge(void **state)
     ft_series *m = NULL;
     for (int p = 0; p < 3; p++) {
         snprintf(name, sizeof name, "%d.part", p);
-        assert_int_equal(merge1(&m, path_of(name), &err), 0);
+        assert_int_equal(merge1(&m, scratch_path(name), &err), 0);
     }
     assert_int_equal(ft_series_rows(m), ft_series_rows(all));
     assert_int_equal(ft_series_bin(m), 600);
@@ -328,7 +306,7 @@ static void test_series_merge(void **state)
 
     /* another bin is refused */
     ft_series *other = ft_series_new(0, 300, &err);
-    assert_int_equal(merge1(&other, path_of("m.part"), &err), -1);
+    assert_int_equal(merge1(&other, scratch_path("m.part"), &err), -1);
     assert_non_null(strstr(err.msg, "cannot merge a partial of 'ft-series v1 bin=600' "
                                     "into 'ft-series v1 bin=time'"));
     ft_series_free(other);
@@ -377,7 +355,7 @@ static void test_series_merge_orders(void **state)
     for (int p = 0; p < 3; p++) {
         snprintf(name, sizeof name, "o%d.part", p);
         write_partial(part[p], name);
-        strcpy(paths[p], path_of(name));
+        strcpy(paths[p], scratch_path(name));
     }
     write_partial(all, "oall.part");
     size_t n1 = slurp("oall.part", one, sizeof one);
@@ -451,7 +429,7 @@ static const char *written(ft_series *s, enum ft_series_format fmt, const char *
     vo.time_iso = iso;
     ft_series_out o = {fmt, label, metrics, &vo};
     ft_error err;
-    ft_sink *k = ft_sink_open(path_of("out"), 0, &err);
+    ft_sink *k = ft_sink_open(scratch_path("out"), 0, &err);
     assert_non_null(k);
     assert_int_equal(ft_series_write(s, &o, k, &err), 0);
     assert_int_equal(ft_sink_commit(k, &err), 0);
@@ -505,7 +483,7 @@ static void test_series_formats(void **state)
     ft_output_opts vo;
     ft_output_opts_init(&vo);
     ft_series_out o = {FT_SERIES_GRAPHITE, NULL, 0, &vo};
-    ft_sink *k = ft_sink_open(path_of("out"), 0, &err);
+    ft_sink *k = ft_sink_open(scratch_path("out"), 0, &err);
     assert_int_equal(ft_series_write(s, &o, k, &err), -1);
     ft_sink_abort(k);
     ft_series_free(s);
@@ -530,5 +508,5 @@ int main(void)
         cmocka_unit_test(test_series_merge_orders),
         cmocka_unit_test(test_series_formats),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }

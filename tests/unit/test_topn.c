@@ -19,32 +19,8 @@
 #include "sink.h"
 #include "table.h"
 #include "topn.h"
+#include "scratch.h"
 
-static char dir[64];
-
-static int setup(void **state)
-{
-    (void)state;
-    strcpy(dir, "/tmp/test_topn.XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *path_of(const char *name)
-{
-    static char p[2][128];
-    static int k;
-    k ^= 1;
-    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
-    return p[k];
-}
 
 static char *slurp(const char *path)
 {
@@ -329,12 +305,12 @@ static char *result(ft_topn *t, size_t n, int no_other, enum ft_table_format fmt
     ft_error err;
     ft_table *tab = ft_topn_result(t, n, no_other, fmt, 0, &vo, &err);
     assert_non_null(tab);
-    ft_sink *s = ft_sink_open(path_of("result"), 0, &err);
+    ft_sink *s = ft_sink_open(scratch_path("result"), 0, &err);
     assert_non_null(s);
     assert_int_equal(ft_table_write(tab, s, &err), 0);
     assert_int_equal(ft_sink_commit(s, &err), 0);
     ft_table_free(tab);
-    return slurp(path_of("result"));
+    return slurp(scratch_path("result"));
 }
 
 static void test_result_table(void **state)
@@ -439,10 +415,10 @@ static void test_ratio_cells(void **state)
             ft_table_ratio(t, num[i], den[i], &err);
             ft_table_end_row(t, &err);
         }
-        ft_sink *s = ft_sink_open(path_of("ratio"), 0, &err);
+        ft_sink *s = ft_sink_open(scratch_path("ratio"), 0, &err);
         assert_int_equal(ft_table_write(t, s, &err), 0);
         assert_int_equal(ft_sink_commit(s, &err), 0);
-        assert_string_equal(slurp(path_of("ratio")), f ? csv : text);
+        assert_string_equal(slurp(scratch_path("ratio")), f ? csv : text);
         ft_table_free(t);
     }
 }
@@ -450,7 +426,7 @@ static void test_ratio_cells(void **state)
 static void write_partial(ft_topn *t, const char *name)
 {
     ft_error err;
-    ft_sink *s = ft_sink_open(path_of(name), 0, &err);
+    ft_sink *s = ft_sink_open(scratch_path(name), 0, &err);
     assert_non_null(s);
     assert_int_equal(ft_topn_write_partial(t, s, &err), 0);
     assert_int_equal(ft_sink_commit(s, &err), 0);
@@ -507,17 +483,17 @@ static void test_partial_merge(void **state)
     write_partial(empty, "e.part");
     ft_error err;
     ft_topn *m = NULL;
-    assert_int_equal(merge1(&m, path_of("a.part"), &err), 0);
+    assert_int_equal(merge1(&m, scratch_path("a.part"), &err), 0);
     assert_non_null(m);
-    assert_int_equal(merge1(&m, path_of("e.part"), &err), 0);
-    assert_int_equal(merge1(&m, path_of("b.part"), &err), 0);
+    assert_int_equal(merge1(&m, scratch_path("e.part"), &err), 0);
+    assert_int_equal(merge1(&m, scratch_path("b.part"), &err), 0);
     assert_same_rank(m, all);
     /* several files in one call, in another order */
     ft_topn *m2 = NULL;
     char pa[128], pb[128], pe[128];
-    strcpy(pa, path_of("a.part"));
-    strcpy(pb, path_of("b.part"));
-    strcpy(pe, path_of("e.part"));
+    strcpy(pa, scratch_path("a.part"));
+    strcpy(pb, scratch_path("b.part"));
+    strcpy(pe, scratch_path("e.part"));
     char *three[] = {pb, pe, pa};
     assert_int_equal(ft_topn_merge_files(&m2, 3, three, &err), 0);
     assert_same_rank(m2, all);
@@ -526,10 +502,10 @@ static void test_partial_merge(void **state)
     write_partial(m, "m.part");
     write_partial(all, "all.part");
     static char x[1 << 16], y[1 << 16];
-    FILE *f = fopen(path_of("m.part"), "rb");
+    FILE *f = fopen(scratch_path("m.part"), "rb");
     size_t nx = fread(x, 1, sizeof x, f);
     fclose(f);
-    f = fopen(path_of("all.part"), "rb");
+    f = fopen(scratch_path("all.part"), "rb");
     size_t ny = fread(y, 1, sizeof y, f);
     fclose(f);
     assert_true(nx > 100 && nx < sizeof x);
@@ -538,28 +514,28 @@ static void test_partial_merge(void **state)
 
     /* another key or weight is refused, naming both */
     ft_topn *other = new_topn("src_ip", FT_TOPN_FLOWS);
-    assert_int_equal(merge1(&other, path_of("a.part"), &err), -1);
+    assert_int_equal(merge1(&other, scratch_path("a.part"), &err), -1);
     assert_non_null(strstr(err.msg, "cannot merge a partial of 'ft-topn v2 key=src_ip,dst_port "
                                     "by=flows' into 'ft-topn v2 key=src_ip by=flows'"));
     ft_topn_free(other);
     other = new_topn("src_ip,dst_port", FT_TOPN_PACKETS);
-    assert_int_equal(merge1(&other, path_of("a.part"), &err), -1);
+    assert_int_equal(merge1(&other, scratch_path("a.part"), &err), -1);
     ft_topn_free(other);
 
     /* a flipped byte fails the checksum; a cut file is truncated */
-    f = fopen(path_of("a.part"), "r+b");
+    f = fopen(scratch_path("a.part"), "r+b");
     fseek(f, 60, SEEK_SET);
     int c = fgetc(f);
     fseek(f, 60, SEEK_SET);
     fputc(c ^ 0x40, f);
     fclose(f);
     other = NULL;
-    assert_int_equal(merge1(&other, path_of("a.part"), &err), -1);
+    assert_int_equal(merge1(&other, scratch_path("a.part"), &err), -1);
     assert_non_null(strstr(err.msg, "a.part: "));
     ft_topn_free(other);
-    assert_int_equal(truncate(path_of("b.part"), 100), 0);
+    assert_int_equal(truncate(scratch_path("b.part"), 100), 0);
     other = NULL;
-    assert_int_equal(merge1(&other, path_of("b.part"), &err), -1);
+    assert_int_equal(merge1(&other, scratch_path("b.part"), &err), -1);
     assert_non_null(strstr(err.msg, "b.part: truncated"));
     ft_topn_free(other);
 
@@ -655,16 +631,16 @@ static void test_merge_any_order(void **state)
         ft_topn *all = new_topn(keys[k], FT_TOPN_PACKETS);
         fill_mix(all, 0, n);
         write_partial(all, "all.part");
-        assert_ascending(path_of("all.part"));
-        size_t none = slurp_n(path_of("all.part"), one, sizeof one);
+        assert_ascending(scratch_path("all.part"));
+        size_t none = slurp_n(scratch_path("all.part"), one, sizeof one);
         char names[3][32], paths[3][128];
         for (int s = 0; s < 3; s++) {
             ft_topn *t = new_topn(keys[k], FT_TOPN_PACKETS);
             fill_mix(t, cut[s], cut[s + 1]);
             snprintf(names[s], sizeof names[s], "s%d.part", s);
             write_partial(t, names[s]);
-            assert_ascending(path_of(names[s]));
-            strcpy(paths[s], path_of(names[s]));
+            assert_ascending(scratch_path(names[s]));
+            strcpy(paths[s], scratch_path(names[s]));
             ft_topn_free(t);
         }
         static const int orders[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
@@ -682,7 +658,7 @@ static void test_merge_any_order(void **state)
             }
             assert_same_rank(m, all);
             write_partial(m, "m.part");
-            assert_int_equal(slurp_n(path_of("m.part"), got, sizeof got), none);
+            assert_int_equal(slurp_n(scratch_path("m.part"), got, sizeof got), none);
             assert_memory_equal(got, one, none);
             ft_topn_free(m);
         }
@@ -690,10 +666,10 @@ static void test_merge_any_order(void **state)
          * file has ended after the first) */
         char cat[512];
         snprintf(cat, sizeof cat, "cat '%s' '%s' >'%s'", paths[0], paths[2],
-                 path_of("s02.part"));
+                 scratch_path("s02.part"));
         assert_int_equal(system(cat), 0);
         char s02[128];
-        strcpy(s02, path_of("s02.part"));
+        strcpy(s02, scratch_path("s02.part"));
         char *two[2] = {paths[1], s02};
         ft_topn *m2 = NULL;
         ft_error err2;
@@ -755,7 +731,7 @@ static void test_merge_layouts(void **state)
     ft_error err;
     /* layout 1 (written before layout 2), keys out of order and twice;
      * layout 2, out of order too; both merge into one table */
-    FILE *f = fopen(path_of("old.part"), "wb");
+    FILE *f = fopen(scratch_path("old.part"), "wb");
     const char *k1[] = {"US", "RU", "CN", "RU"};
     const uint64_t c1[] = {5, 7, 1, 2};
     hand_section(f, "ft-topn v1 key=netacq_country by=flows", 1, 4, k1, NULL, c1);
@@ -765,7 +741,7 @@ static void test_merge_layouts(void **state)
     hand_section(f, "ft-topn v2 key=netacq_country by=flows", 2, 3, k2, s2, c2);
     fclose(f);
     ft_topn *t = NULL;
-    assert_int_equal(merge1(&t, path_of("old.part"), &err), 0);
+    assert_int_equal(merge1(&t, scratch_path("old.part"), &err), 0);
     ft4_record r[16];
     uint64_t c[16];
     size_t m = ranked(t, 0, r, c);
@@ -779,27 +755,27 @@ static void test_merge_layouts(void **state)
     assert_int_equal(ft_topn_total(t), 28);
     /* written back: one section in layout 2, ascending */
     write_partial(t, "new.part");
-    assert_ascending(path_of("new.part"));
+    assert_ascending(scratch_path("new.part"));
     ft_topn_free(t);
 
     /* a layout-1 partial of another key is refused naming its version */
-    f = fopen(path_of("other.part"), "wb");
+    f = fopen(scratch_path("other.part"), "wb");
     hand_section(f, "ft-topn v1 key=maxmind_country by=flows", 1, 1, k1, NULL, c1);
     fclose(f);
     t = new_topn("netacq_country", FT_TOPN_FLOWS);
-    assert_int_equal(merge1(&t, path_of("other.part"), &err), -1);
+    assert_int_equal(merge1(&t, scratch_path("other.part"), &err), -1);
     assert_non_null(strstr(err.msg, "other.part: cannot merge a partial of 'ft-topn v1 "
                                     "key=maxmind_country by=flows' into 'ft-topn v1 "
                                     "key=netacq_country by=flows'"));
     ft_topn_free(t);
 
     /* a shared prefix longer than the key before is corrupt */
-    f = fopen(path_of("bad.part"), "wb");
+    f = fopen(scratch_path("bad.part"), "wb");
     const uint8_t bad[] = {3};
     hand_section(f, "ft-topn v2 key=netacq_country by=flows", 2, 1, k2, bad, c2);
     fclose(f);
     t = NULL;
-    assert_int_equal(merge1(&t, path_of("bad.part"), &err), -1);
+    assert_int_equal(merge1(&t, scratch_path("bad.part"), &err), -1);
     assert_non_null(strstr(err.msg, "bad.part: corrupt"));
     ft_topn_free(t);
 }
@@ -819,7 +795,7 @@ static void test_merge_many_files(void **state)
         char name[32];
         snprintf(name, sizeof name, "many%d.part", i);
         write_partial(t, name);
-        strcpy(paths[i], path_of(name));
+        strcpy(paths[i], scratch_path(name));
         p[i] = paths[i];
         ft_topn_free(t);
     }
@@ -859,7 +835,7 @@ static void test_long_keys(void **state)
     }
     write_partial(t, "long.part");
     ft_topn *m = NULL;
-    assert_int_equal(merge1(&m, path_of("long.part"), &err), 0);
+    assert_int_equal(merge1(&m, scratch_path("long.part"), &err), 0);
     assert_same_rank(m, t);
     ft_topn_entry *e;
     size_t n;
@@ -890,5 +866,5 @@ int main(void)
         cmocka_unit_test(test_merge_many_files),
         cmocka_unit_test(test_long_keys),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }
