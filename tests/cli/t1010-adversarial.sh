@@ -19,9 +19,15 @@ if ldd "$(command -v ft-aggregate)" 2>/dev/null | grep -q libasan; then
   ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16"
   export ASAN_OPTIONS
 fi
+# Under tests/valgrind.sh the tools are scripts that exec valgrind, whose
+# own memory is in the RSS measured: there the bounds are not checked
+# (the rest of each test is).
+RSS_CHECKED=1
+head -c 4 "$(command -v ft-aggregate)" | grep -q ELF || RSS_CHECKED=0
 peak_kib() { sed -n 's/^rss //p' "$1"; }
 # rss_within FILE BOUND: the peak RSS in FILE is at most BOUND + RSS_SLACK MiB
 rss_within() {
+  [ $RSS_CHECKED = 1 ] || return 0
   test "$(peak_kib "$1")" -le $((($2 + RSS_SLACK) * 1024)) ||
     { echo "peak RSS $(peak_kib "$1") KiB, over $2 + $RSS_SLACK MiB"; return 1; }
 }
@@ -184,7 +190,7 @@ test_expect_success 'flood of 1 M spoofed one-packet flows: bounded RSS, every p
 
 test_expect_success 'the same without a bound needs more than the bound allows (the check can fail)' '
   /usr/bin/time -o rss0 -f "rss %M" ft-aggregate -r flood.pcap >/dev/null 2>&1 &&
-  test "$(peak_kib rss0)" -gt "$(peak_kib rss)"
+  { [ $RSS_CHECKED = 0 ] || test "$(peak_kib rss0)" -gt "$(peak_kib rss)"; }
 '
 
 test_expect_success 'sweeps and malformed packets under a 1 MiB bound: exact per the spec' '

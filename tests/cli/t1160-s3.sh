@@ -183,7 +183,13 @@ test_expect_success 'proxy stopped mid-run: retries, a clean failure, the file k
   (AWS_ENDPOINT_URL=http://127.0.0.1:$port \
      ft-upload --retries 2 --delete-after -c s3://ft4 --as mid mid.bin 2>err; echo $? >rc) &
   up=$! # (not $pid: swift_stop_server sets that)
-  sleep 0.7 && swift_stop_server "$SW" proxy && wait $up; swift_start_server "$SW" proxy &&
+  # stop the proxy once the object is on its way (the relay prints the
+  # requests it passes), however long ft-upload takes to get there
+  n=0 &&
+  until grep -q "^PUT /ft4/mid " "$SW/log/slow.log" || [ $n -ge 600 ]; do
+    sleep 0.1; n=$((n + 1))
+  done &&
+  sleep 0.3 && swift_stop_server "$SW" proxy && wait $up; swift_start_server "$SW" proxy &&
   test "$(cat rc)" = 1 && test_grep "mid.bin: s3://ft4/mid: .*retry 2 of 2" err &&
   test_grep "gave up after 3 attempts" err && test -f mid.bin &&
   test_must_fail s3_get ft4 mid got 2>/dev/null &&

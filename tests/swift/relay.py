@@ -14,7 +14,9 @@ byte of the body of each of the first N PUT requests whose body passes
 2xx answers to a GET (so a reader gets data that does not match the
 object's MD5).  --delay S
 sleeps S seconds per 64 KiB sent upstream (so an upload lasts long
-enough to look at it while it runs).  Runs until killed.
+enough to look at it while it runs).  Each request line is printed on
+stdout as it passes (so a test can wait for a request).  Runs until
+killed.
 """
 import argparse
 import os
@@ -110,6 +112,7 @@ def on_request(methods):
     """Client to server: the body of a PUT may be damaged; the methods are
     noted, in order, for on_response."""
     def on_head(lines):
+        print(lines[0].decode("latin-1"), flush=True)
         method = lines[0].split(b" ")[0]
         methods.append(method)
         return content_length(lines) or 0, "corrupt" if method == b"PUT" else None
