@@ -122,27 +122,6 @@ static const uint8_t *canonical_zz(const uint8_t *p, const uint8_t *end)
     return NULL;
 }
 
-/* canonical_zz, quicker: one byte (most values), or a varint that ends
- * within the next 8 bytes, found with one load: ft-cat copying records
- * spent as long in this check as in decoding before it was so. */
-static inline const uint8_t *canon_zz(const uint8_t *p, const uint8_t *end)
-{
-    if (p < end && *p < 0x80)
-        return p + 1;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (end - p >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        uint64_t stop = ~w & 0x8080808080808080ull; /* bytes that end it */
-        if (stop) {
-            unsigned i = (unsigned)__builtin_ctzll(stop) >> 3;
-            return p[i] ? p + i + 1 : NULL; /* i >= 1 here */
-        }
-    }
-#endif
-    return canonical_zz(p, end);
-}
-
 /* The byte after an array at p as ft4_encode writes it: one block of
  * n > 0 items then 0, or just 0.  NULL when it is not so. */
 static const uint8_t *canon_array(const uint8_t *p, const uint8_t *end)
@@ -163,7 +142,7 @@ static const uint8_t *canon_array(const uint8_t *p, const uint8_t *end)
         return NULL;
     }
     for (unsigned k = 0; k < n; k++)
-        if (!(p = canon_zz(p, end)))
+        if (!(p = canonical_zz(p, end)))
             return NULL;
     return p < end && *p == 0 ? p + 1 : NULL;
 }
@@ -172,7 +151,7 @@ int ft4_encoded_canonical(const uint8_t *buf, size_t len)
 {
     const uint8_t *p = buf, *end = buf + len;
     for (int i = 0; i < 13; i++)
-        if (!(p = canon_zz(p, end)))
+        if (!(p = canonical_zz(p, end)))
             return 0;
     for (int i = 0; i < FT4_A_COUNT; i++)
         if (!(p = canon_array(p, end)))
@@ -185,7 +164,7 @@ int ft4_encoded_canonical(const uint8_t *buf, size_t len)
         p += 1 + (*p >> 1);
     }
     for (int i = 0; i < 3; i++)
-        if (!(p = canon_zz(p, end)))
+        if (!(p = canonical_zz(p, end)))
             return 0;
     return p == end;
 }

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "datum.h"
 #include "framed.h"
 #include "parse.h"
 #include "sink.h"
@@ -104,7 +103,6 @@ struct ft_output {
     ft_framed_writer *framed;
     int header_done;
     uint64_t records;
-    ft4_record decoded; /* ft_output_put_encoded, when it must decode */
     char line[FT4_F_COUNT * (FT_VALUE_MAX + 4)];
 };
 
@@ -351,19 +349,13 @@ int ft_output_put_encoded(ft_output *out, const uint8_t *rec, size_t n,
                           ft_error *err)
 {
     int rc;
-    if (out->avro) {
+    if (out->avro)
         rc = ft_avro_writer_put_encoded(out->avro, rec, n, err);
-    } else if (out->framed) {
+    else if (out->framed)
         rc = ft_framed_writer_put_encoded(out->framed, rec, n, err);
-    } else {
-        size_t pos = 0;
-        const char *why = "corrupt record";
-        if (ft4_decode(ft4_plan_canonical(), rec, n, &pos, &out->decoded, &why) < 0 ||
-            pos != n)
-            return ft_error_set(err, "%s: record to write: %s",
-                                ft_sink_name(out->sink), pos != n ? "bytes left" : why);
-        return ft_output_put(out, &out->decoded, err);
-    }
+    else
+        rc = ft_error_set(err, "%s: encoded records cannot be copied into text",
+                          ft_sink_name(out->sink));
     if (rc == 0)
         out->records++;
     return rc;

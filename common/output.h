@@ -75,8 +75,9 @@ int ft_output_put(ft_output *out, const ft4_record *r, ft_error *err);
  * output), so that ft_output_put_encoded copies their bytes. */
 int ft_output_copies_encoded(const ft_output *out);
 /* Writes the record whose n bytes in FT4's schema are rec, as
- * ft_reader_encoded gives them (exactly what ft4_encode writes for it):
- * Avro and framed output copy them, text output decodes them. */
+ * ft_reader_encoded gives them (exactly what ft4_encode writes for it),
+ * by copying them: for outputs where ft_output_copies_encoded() is 1
+ * (an error otherwise). */
 int ft_output_put_encoded(ft_output *out, const uint8_t *rec, size_t n,
                           ft_error *err);
 /* Pushes buffered output now (for live streams). */
